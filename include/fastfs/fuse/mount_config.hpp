@@ -1,0 +1,44 @@
+// Everything a mount needs, decided by the command line (src/cli) and consumed by the session (src/fuse).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace fastfs::fuse {
+
+struct MountConfig {
+    std::filesystem::path backing;     // absolute, canonical, an existing directory
+    std::filesystem::path mountpoint;  // absolute, canonical, an existing directory outside `backing`
+
+    bool foreground = false;  // -f: stay attached; otherwise daemonize once the mount has succeeded
+    bool debug = false;       // -d: libfuse prints every request
+
+    // Kernel mount options. fsname defaults to the backing path; the type shows as fuse.<subtype>.
+    std::string fsname;
+    std::string subtype = "fastfs";
+    bool allow_other = false;
+    bool allow_root = false;
+    bool default_permissions = false;
+    bool read_only = false;
+    std::vector<std::string> kernel_options;  // passed to the kernel as they are: nosuid, nodev, noexec,
+                                              // noatime, relatime, sync, dirsync, ...
+
+    // Caching (see docs/consistency.md): seconds the kernel may trust what we told it.
+    double entry_timeout = 1.0;
+    double attr_timeout = 1.0;
+    double negative_timeout = 0.0;
+    bool keep_cache = true;        // keep page cache across opens while mtime/size are unchanged
+    bool writeback_cache = false;  // off by default: the kernel does not flush before FUSE_LSEEK
+
+    unsigned max_threads = 0;    // 0: an automatic number
+    size_t fd_cache_size = 0;    // 0: derived from RLIMIT_NOFILE
+    bool splice = true;          // splice read/write where libfuse can
+};
+
+// Mounts, serves until unmounted or signalled, and unmounts. Returns the process exit code. Errors are
+// logged as one clear line; a failed mount returns non-zero before any daemonizing.
+int run_session(const MountConfig& config);
+
+}  // namespace fastfs::fuse

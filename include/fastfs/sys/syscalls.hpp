@@ -1,0 +1,49 @@
+// Thin wrappers over the system calls fastfs makes: each returns Result<T> (value or positive errno),
+// retries EINTR where the call is restartable, and adds no policy. Policy lives in the callers.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fastfs/sys/result.hpp"
+#include "fastfs/sys/unique_fd.hpp"
+
+namespace fastfs::sys {
+
+// Opening
+Result<UniqueFd> open_at(int dir_fd, const char* path, int flags, mode_t mode = 0);
+Result<UniqueFd> reopen(int fd, int flags);  // opens "/proc/self/fd/N" with new flags (works for O_PATH fds)
+Result<UniqueFd> dup_fd(int fd);
+
+// Metadata
+Result<struct stat> stat_at(int dir_fd, const char* path, int flags = AT_SYMLINK_NOFOLLOW);
+Result<struct stat> stat_fd(int fd);
+Result<struct statvfs> statvfs_fd(int fd);
+
+// Data
+Result<size_t> pread_full(int fd, void* buf, size_t len, off_t off);  // short only at EOF
+Result<size_t> pwrite_full(int fd, const void* buf, size_t len, off_t off);
+Result<off_t> seek(int fd, off_t off, int whence);
+Result<void> truncate_fd(int fd, off_t size);
+Result<void> allocate(int fd, int mode, off_t off, off_t len);
+Result<void> sync_fd(int fd, bool data_only);
+
+// Copy primitives, one attempt each (callers loop and choose fallbacks).
+Result<size_t> copy_file_range_once(int fd_in, off_t off_in, int fd_out, off_t off_out, size_t len);
+Result<void> clone_range(int fd_in, off_t off_in, int fd_out, off_t off_out, uint64_t len);  // FICLONERANGE
+Result<void> clone_file(int fd_in, int fd_out);                                               // FICLONE
+
+// Path of an open descriptor in /proc, for calls that do not accept O_PATH descriptors.
+std::string proc_fd_path(int fd);
+
+// Descriptor count and limits of this process (for diagnostics and bounded caches).
+size_t open_fd_limit();
+
+}  // namespace fastfs::sys

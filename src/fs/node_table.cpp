@@ -1,0 +1,1 @@
+// node table: in progress

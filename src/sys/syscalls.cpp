@@ -1,0 +1,127 @@
+#include "fastfs/sys/syscalls.hpp"
+
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace fastfs::sys {
+
+Result<UniqueFd> open_at(int dir_fd, const char* path, int flags, mode_t mode) {
+    int fd = retry_eintr([&] { return ::openat(dir_fd, path, flags | O_CLOEXEC, mode); });
+    if (fd < 0) return fail_errno();
+    return UniqueFd(fd);
+}
+
+std::string proc_fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+Result<UniqueFd> reopen(int fd, int flags) {
+    // O_NOFOLLOW would refuse the magic link itself; the kernel resolves it to the open file.
+    return open_at(AT_FDCWD, proc_fd_path(fd).c_str(), flags & ~O_NOFOLLOW);
+}
+
+Result<UniqueFd> dup_fd(int fd) {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) return fail_errno();
+    return UniqueFd(copy);
+}
+
+Result<struct stat> stat_at(int dir_fd, const char* path, int flags) {
+    struct stat st {};
+    if (::fstatat(dir_fd, path, &st, flags) != 0) return fail_errno();
+    return st;
+}
+
+Result<struct stat> stat_fd(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return fail_errno();
+    return st;
+}
+
+Result<struct statvfs> statvfs_fd(int fd) {
+    struct statvfs sv {};
+    if (::fstatvfs(fd, &sv) != 0) return fail_errno();
+    return sv;
+}
+
+Result<size_t> pread_full(int fd, void* buf, size_t len, off_t off) {
+    size_t done = 0;
+    auto* bytes = static_cast<char*>(buf);
+    while (done < len) {
+        ssize_t n = retry_eintr([&] { return ::pread(fd, bytes + done, len - done, off + off_t(done)); });
+        if (n < 0) {
+            if (done > 0) break;
+            return fail_errno();
+        }
+        if (n == 0) break;
+        done += size_t(n);
+    }
+    return done;
+}
+
+Result<size_t> pwrite_full(int fd, const void* buf, size_t len, off_t off) {
+    size_t done = 0;
+    const auto* bytes = static_cast<const char*>(buf);
+    while (done < len) {
+        ssize_t n = retry_eintr([&] { return ::pwrite(fd, bytes + done, len - done, off + off_t(done)); });
+        if (n < 0) {
+            if (done > 0) break;
+            return fail_errno();
+        }
+        if (n == 0) break;
+        done += size_t(n);
+    }
+    return done;
+}
+
+Result<off_t> seek(int fd, off_t off, int whence) {
+    off_t pos = ::lseek(fd, off, whence);
+    if (pos < 0) return fail_errno();
+    return pos;
+}
+
+Result<void> truncate_fd(int fd, off_t size) {
+    if (retry_eintr([&] { return ::ftruncate(fd, size); }) != 0) return fail_errno();
+    return {};
+}
+
+Result<void> allocate(int fd, int mode, off_t off, off_t len) {
+    if (retry_eintr([&] { return ::fallocate(fd, mode, off, len); }) != 0) return fail_errno();
+    return {};
+}
+
+Result<void> sync_fd(int fd, bool data_only) {
+    int rc = data_only ? ::fdatasync(fd) : ::fsync(fd);
+    if (rc != 0) return fail_errno();
+    return {};
+}
+
+Result<size_t> copy_file_range_once(int fd_in, off_t off_in, int fd_out, off_t off_out, size_t len) {
+    loff_t in = off_in, out = off_out;
+    ssize_t n = retry_eintr([&] { return ::copy_file_range(fd_in, &in, fd_out, &out, len, 0); });
+    if (n < 0) return fail_errno();
+    return size_t(n);
+}
+
+Result<void> clone_range(int fd_in, off_t off_in, int fd_out, off_t off_out, uint64_t len) {
+    struct file_clone_range range {};
+    range.src_fd = fd_in;
+    range.src_offset = uint64_t(off_in);
+    range.src_length = len;
+    range.dest_offset = uint64_t(off_out);
+    if (retry_eintr([&] { return ::ioctl(fd_out, FICLONERANGE, &range); }) != 0) return fail_errno();
+    return {};
+}
+
+Result<void> clone_file(int fd_in, int fd_out) {
+    if (retry_eintr([&] { return ::ioctl(fd_out, FICLONE, fd_in); }) != 0) return fail_errno();
+    return {};
+}
+
+size_t open_fd_limit() {
+    struct rlimit lim {};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return 1024;
+    return size_t(lim.rlim_cur);
+}
+
+}  // namespace fastfs::sys
