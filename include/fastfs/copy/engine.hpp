@@ -16,8 +16,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <mutex>
-#include <unordered_map>
+#include <utility>
 
 #include "fastfs/sys/result.hpp"
 
@@ -56,7 +57,8 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::unordered_map<uint64_t, uint32_t> refused_;  // key: hash of (src, dst); value: Method bits
+    // Keyed by the exact (src, dst) pair: a hash collision would silently disable a working method.
+    std::map<std::pair<dev_t, dev_t>, uint32_t> refused_;  // value: Method bits
 };
 
 struct CopyOptions {
@@ -68,7 +70,11 @@ struct CopyOptions {
 // past the source's EOF). Returns the exact number of bytes copied; 0 at or past the source's EOF.
 // A failure part-way returns the bytes done so far, or the error if nothing was done. Never changes the
 // source, never returns more than `len`. Overlapping ranges of the same file are EINVAL.
-// fd_out must be open for writing; fd_in for reading.
+// fd_out must be open for writing (not O_APPEND); fd_in for reading. What was done is ADDED to
+// `report`, so one report can sum several calls; with a fresh report, bytes_reflinked +
+// bytes_copy_file_range + bytes_splice + bytes_read_write + bytes_hole == the returned count.
+// With allow_reflink false the backing copy_file_range is not used either: on XFS/btrfs the kernel
+// would turn it into a clone.
 sys::Result<uint64_t> copy_range(int fd_in, off_t off_in, int fd_out, off_t off_out, uint64_t len,
                                  CapabilityCache& caps, CopyReport& report, const CopyOptions& options = {});
 
