@@ -1,0 +1,32 @@
+# `cpack -G DEB` in a build directory makes fastfs_<version>_<arch>.deb.
+#
+# The package installs under /usr whatever CMAKE_INSTALL_PREFIX the build was configured with; the mount
+# helper goes to /sbin/mount.fastfs (mount-helpers/CMakeLists.txt decides that from the prefix at install
+# time), the path mount(8) searches on merged and unmerged /usr alike.
+set(FASTFS_PACKAGE_MAINTAINER "fastfs maintainers <fastfs@localhost>"
+    CACHE STRING "Maintainer field of the .deb")
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME fastfs)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "${FASTFS_PACKAGE_MAINTAINER}")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGE_DESCRIPTION
+    "fastfs mounts a directory through FUSE and passes everything through to it. Copies made inside the\n"
+    "mount with copy_file_range (as cp does) become reflinks on XFS and btrfs, or extent-aware sparse\n"
+    "copies elsewhere. Includes the mount.fastfs helper for fstab and systemd, and the fastfs stats,\n"
+    "clone and copy tools.")
+string(JOIN "" CPACK_PACKAGE_DESCRIPTION ${CPACK_PACKAGE_DESCRIPTION})
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # fastfs_0.1.0_amd64.deb
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${FASTFS_PACKAGE_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# dpkg-shlibdeps adds the libraries the binary links (libfuse3-3, libspdlog, libstdc++6, libc6, ...);
+# fuse3 brings fusermount3, mount.fuse3 and /etc/fuse.conf, which a FUSE mount needs at run time.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "fuse3")
+
+include(CPack)
