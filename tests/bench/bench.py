@@ -1,0 +1,481 @@
+#!/usr/bin/env python3
+"""Workloads and the result table of the fastfs side-by-side benchmark (driven by run.sh).
+
+  bench.py prepare --backing DIR --sizes full|quick        shared inputs, written natively once
+  bench.py suite   --root DIR --backing DIR --label L ...   one repetition of every row, appended to --out
+  bench.py bigtree --root DIR --backing DIR --label L ...   the 100,000-file row, once
+  bench.py table   --results FILE --columns a,b,...         best-of-N table with ratios to native
+
+Timings are wall-clock (time.perf_counter) around the measured operation only; setup and cleanup are
+outside the timed region. Python stdlib only; fio is used for the random 4k rows when it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MIB = 1 << 20
+BLOCK = 4096
+
+SIZES = {
+    "full": dict(seq_bytes=1024 * MIB, rand_file=256 * MIB, rand_read_io=1024 * MIB, rand_write_io=64 * MIB,
+                 files=20_000, dirs=10, readdir_passes=5, big_files=100_000, big_dirs=100, cp_bytes=2048 * MIB,
+                 tar_source="/usr/include"),
+    "quick": dict(seq_bytes=64 * MIB, rand_file=32 * MIB, rand_read_io=16 * MIB, rand_write_io=4 * MIB,
+                  files=2_000, dirs=10, readdir_passes=5, big_files=5_000, big_dirs=10, cp_bytes=128 * MIB,
+                  tar_source="/usr/include/linux"),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    unit: str
+    better: str  # "higher", "lower", "sum" (added over repetitions, no ratio), "info" (no ratio)
+    daemon_only: bool = False  # no meaning for the kernel alone (native)
+
+
+def rows_for(sizes: dict) -> list[Row]:
+    seq_mib = sizes["seq_bytes"] // MIB
+    cp_mib = sizes["cp_bytes"] // MIB
+    n, big = sizes["files"], sizes["big_files"]
+    return [
+        Row("seq_write", f"seq write {seq_mib} MiB, 1 MiB blocks + fsync", "MiB/s", "higher"),
+        Row("seq_read_cold", f"cold seq read {seq_mib} MiB", "MiB/s", "higher"),
+        Row("rand_read_hot", "random 4k read, hot", "IOPS", "higher"),
+        Row("rand_write", "random 4k write + final fsync", "IOPS", "higher"),
+        Row("create", f"create {n:,} files in {sizes['dirs']} dirs", "s", "lower"),
+        Row("stat_warm", f"stat {n:,} files, warm", "s", "lower"),
+        Row("readdir", f"readdir {sizes['dirs']} dirs x{sizes['readdir_passes']}", "s", "lower"),
+        Row("stat_cold", f"stat {n:,} files after drop_caches", "s", "lower"),
+        Row("unlink", f"unlink {n:,} files", "s", "lower"),
+        Row("untar", f"untar {sizes['tar_source']}", "s", "lower"),
+        Row("tar_cold", "tar of that tree, cold", "s", "lower"),
+        Row("rm_rf", "rm -rf of that tree", "s", "lower"),
+        Row("cp", f"cp {cp_mib} MiB in mount (native: --reflink=always)", "ms", "lower"),
+        Row("cp_shared", "  ... copy shares extents (filefrag)", "", "info"),
+        Row("daemon_cpu", "daemon CPU s, all reps of the rows above", "s", "sum", daemon_only=True),
+        Row("big_create", f"create {big:,} files ({sizes['big_dirs']} dirs)", "s", "lower"),
+        Row("big_find", f"find -ls of the {big:,} files", "s", "lower"),
+        Row("big_fds", "  daemon open fds after find", "", "info", daemon_only=True),
+        Row("big_rss", "  daemon RSS MiB after find", "MiB", "info", daemon_only=True),
+        Row("big_hwm", "  daemon peak RSS MiB (VmHWM)", "MiB", "info", daemon_only=True),
+        Row("big_cpu", "  daemon CPU s for the 100k rows", "s", "sum", daemon_only=True),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# helpers
+
+
+def drop_caches() -> None:
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+def daemon_cpu_seconds(pid: int) -> float:
+    # Fields 14 and 15 of /proc/PID/stat (utime, stime) in clock ticks; the comm field may hold spaces,
+    # so split after its closing parenthesis.
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def daemon_status(pid: int) -> dict[str, float]:
+    status = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                status[name] = int(value.split()[0]) / 1024  # kB -> MiB
+    status["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    return status
+
+
+def pattern_block(size: int = MIB) -> bytes:
+    # Incompressible, so no layer can cheat on zeros.
+    return random.Random(42).randbytes(size)
+
+
+def write_file(path: Path, nbytes: int, fsync: bool = True) -> None:
+    block = pattern_block()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        left = nbytes
+        while left > 0:
+            left -= os.write(fd, block[: min(left, len(block))])
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_file(path: Path) -> int:
+    total = 0
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        while True:
+            chunk = os.read(fd, MIB)
+            if not chunk:
+                return total
+            total += len(chunk)
+    finally:
+        os.close(fd)
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def run_shell(cmd: str) -> None:
+    subprocess.run(cmd, shell=True, check=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the rows
+
+
+def random_io(path: Path, mode: str, file_bytes: int, io_bytes: int) -> float:
+    """IOPS of random 4k reads or writes; writes end with an fsync that is inside the timing."""
+    if shutil.which("fio"):
+        cmd = ["fio", "--name=bench", f"--filename={path}", f"--rw={mode}", "--bs=4k", f"--size={file_bytes}",
+               f"--io_size={io_bytes}", "--ioengine=psync", "--invalidate=0", "--norandommap",
+               "--randrepeat=1", "--output-format=json"]
+        if mode == "randwrite":
+            cmd.append("--end_fsync=1")
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        job = json.loads(out[out.index("{"):])["jobs"][0]
+        side = job["read" if mode == "randread" else "write"]
+        # fio's own iops leaves out the end fsync; count it, as the python path does.
+        seconds = job["job_runtime"] / 1000 if mode == "randwrite" else side["runtime"] / 1000
+        return side["total_ios"] / seconds if seconds > 0 else side["iops"]
+    rng = random.Random(7)
+    count = io_bytes // BLOCK
+    offsets = [rng.randrange(file_bytes // BLOCK) * BLOCK for _ in range(count)]
+    block = pattern_block(BLOCK)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        start = time.perf_counter()
+        if mode == "randread":
+            for off in offsets:
+                os.pread(fd, BLOCK, off)
+        else:
+            for off in offsets:
+                os.pwrite(fd, block, off)
+            os.fsync(fd)
+        return count / (time.perf_counter() - start)
+    finally:
+        os.close(fd)
+
+
+def make_tree(top: Path, dirs: int, files: int) -> list[Path]:
+    paths = []
+    top.mkdir()
+    per_dir = files // dirs
+    for d in range(dirs):
+        sub = top / f"d{d:03}"
+        sub.mkdir()
+        for i in range(per_dir):
+            p = sub / f"f{i:06}"
+            os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            paths.append(p)
+    return paths
+
+
+def stat_all(paths: list[Path]) -> None:
+    for p in paths:
+        os.lstat(p)
+
+
+def readdir_all(top: Path, passes: int) -> None:
+    subdirs = sorted(top.iterdir())
+    for _ in range(passes):
+        for d in subdirs:
+            with os.scandir(d) as it:
+                for _entry in it:
+                    pass
+
+
+def unlink_tree(top: Path, paths: list[Path]) -> None:
+    for p in paths:
+        os.unlink(p)
+    for d in sorted(top.iterdir()):
+        d.rmdir()
+    top.rmdir()
+
+
+def shares_extents(backing_path: Path) -> str:
+    out = subprocess.run(["filefrag", "-v", str(backing_path)], capture_output=True, text=True).stdout
+    extents = [line for line in out.splitlines() if line.strip()[:1].isdigit() and ":" in line]
+    if not extents:
+        return "no extents"
+    shared = sum(1 for line in extents if "shared" in line)
+    return "yes" if shared == len(extents) else f"no ({shared}/{len(extents)})"
+
+
+class Recorder:
+    def __init__(self, out: Path, label: str, rep: int):
+        self.out, self.label, self.rep = out, label, rep
+
+    def __call__(self, key: str, value) -> None:
+        with open(self.out, "a") as f:
+            f.write(f"{self.label}\t{key}\t{self.rep}\t{value}\n")
+        shown = f"{value:.4g}" if isinstance(value, float) else value
+        print(f"  {self.label:>13} rep {self.rep}  {key:<14} {shown}", file=sys.stderr, flush=True)
+
+
+def suite(args, sizes: dict) -> None:
+    root, backing = Path(args.root), Path(args.backing)
+    work = root / f"run-{args.label}"
+    backing_work = backing / f"run-{args.label}"
+    record = Recorder(Path(args.out), args.label, args.rep)
+    cpu_start = daemon_cpu_seconds(args.pid) if args.pid else None
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir()
+
+    seq = work / "seq.bin"
+    os.sync()
+    t = timed(write_file, seq, sizes["seq_bytes"])
+    record("seq_write", sizes["seq_bytes"] / MIB / t)
+    drop_caches()
+    t = timed(read_file, seq)
+    record("seq_read_cold", sizes["seq_bytes"] / MIB / t)
+    seq.unlink()
+
+    # The random-I/O file is written natively (untimed) so every system starts from the same layout.
+    write_file(backing_work / "rand.bin", sizes["rand_file"])
+    rand = work / "rand.bin"
+    read_file(rand)  # hot: through this system's page cache
+    record("rand_read_hot", random_io(rand, "randread", sizes["rand_file"], sizes["rand_read_io"]))
+    record("rand_write", random_io(rand, "randwrite", sizes["rand_file"], sizes["rand_write_io"]))
+    rand.unlink()
+
+    tree = work / "tree"
+    os.sync()
+    start = time.perf_counter()
+    paths = make_tree(tree, sizes["dirs"], sizes["files"])
+    record("create", time.perf_counter() - start)
+    record("stat_warm", timed(stat_all, paths))
+    record("readdir", timed(readdir_all, tree, sizes["readdir_passes"]))
+    drop_caches()
+    record("stat_cold", timed(stat_all, paths))
+    os.sync()
+    record("unlink", timed(unlink_tree, tree, paths))
+
+    untar = work / "untar"
+    untar.mkdir()
+    os.sync()
+    record("untar", timed(run_shell, f"tar -xf '{args.tarball}' -C '{untar}'"))
+    drop_caches()
+    # Through a pipe: GNU tar skips reading file data when its archive is /dev/null.
+    record("tar_cold", timed(run_shell, f"tar -cf - -C '{untar}' . | cat >/dev/null"))
+    os.sync()
+    record("rm_rf", timed(run_shell, f"rm -rf '{untar}'"))
+    os.sync()
+
+    src = root / "shared" / "cp-src.bin"
+    dst = work / "cp-dst.bin"
+    cp = ["cp", "--reflink=always"] if args.native else ["cp"]
+    os.sync()
+    start = time.perf_counter()
+    copied = subprocess.run(cp + [str(src), str(dst)]).returncode == 0
+    elapsed_ms = 1000 * (time.perf_counter() - start)
+    if copied and dst.stat().st_size == src.stat().st_size:
+        record("cp", elapsed_ms)
+        record("cp_shared", shares_extents(backing_work / "cp-dst.bin"))
+    else:
+        record("cp", "FAILED")
+        record("cp_shared", "-")
+    dst.unlink(missing_ok=True)
+
+    shutil.rmtree(work)
+    os.sync()
+    if cpu_start is not None:
+        record("daemon_cpu", daemon_cpu_seconds(args.pid) - cpu_start)
+
+
+def bigtree(args, sizes: dict) -> None:
+    root, backing = Path(args.root), Path(args.backing)
+    record = Recorder(Path(args.out), args.label, 1)
+    top = root / f"big-{args.label}"
+    cpu_start = daemon_cpu_seconds(args.pid) if args.pid else None
+    os.sync()
+    start = time.perf_counter()
+    make_tree(top, sizes["big_dirs"], sizes["big_files"])
+    record("big_create", time.perf_counter() - start)
+    record("big_find", timed(run_shell, f"find '{top}' -ls >/dev/null"))
+    if args.pid:
+        status = daemon_status(args.pid)
+        record("big_fds", status["fds"])
+        record("big_rss", round(status["VmRSS"], 1))
+        record("big_hwm", round(status["VmHWM"], 1))
+        record("big_cpu", daemon_cpu_seconds(args.pid) - cpu_start)
+    # Removed on the backing filesystem: removing 100k files through a slow peer would only add minutes.
+    shutil.rmtree(backing / f"big-{args.label}")
+    drop_caches()  # lets the kernel FORGET the nodes
+
+
+def make_sparse(path: Path, apparent: int, data: int, pieces: int) -> None:
+    """A file of `apparent` bytes holding `data` bytes in `pieces` equal extents spread over it (the first
+    at offset 0, the last ending at EOF, the rest evenly between): holes at several offsets."""
+    piece = data // pieces
+    block = pattern_block(piece)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for i in range(pieces):
+            offset = (apparent - piece) * i // (pieces - 1) // BLOCK * BLOCK
+            os.pwrite(fd, block, offset)
+        os.ftruncate(fd, apparent)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def prepare(args, sizes: dict) -> None:
+    shared = Path(args.backing) / "shared"
+    shared.mkdir(exist_ok=True)
+    write_file(shared / "cp-src.bin", sizes["cp_bytes"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# the table
+
+
+def load_results(path: Path) -> dict[tuple[str, str], list[str]]:
+    results: dict[tuple[str, str], list[str]] = {}
+    for line in path.read_text().splitlines():
+        label, key, _rep, value = line.split("\t")
+        results.setdefault((label, key), []).append(value)
+    return results
+
+
+def summarize(row: Row, values: list[str]):
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        return values[-1] if len(set(values)) == 1 else "/".join(values)
+    if row.better == "higher":
+        return max(numbers)
+    if row.better == "lower":
+        return min(numbers)
+    if row.better == "sum":
+        return sum(numbers)
+    return numbers[-1]
+
+
+def fmt_number(value: float, unit: str) -> str:
+    if unit == "ms" and value < 100:
+        return f"{value:.1f}"
+    if unit in ("MiB/s", "IOPS", "ms") or value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if value >= 0.01 else f"{value:.4f}"
+
+
+def table(args) -> None:
+    sizes = SIZES[args.sizes]
+    results = load_results(Path(args.results))
+    columns = args.columns.split(",")
+    native_cols = [c for c in columns if c.startswith("native")]
+    headers = ["row", "unit"] + columns
+    lines = []
+    for row in rows_for(sizes):
+        cells = [row.label, row.unit]
+        native_best = None
+        natives = [summarize(row, results[(c, row.key)]) for c in native_cols if (c, row.key) in results]
+        natives = [v for v in natives if isinstance(v, float)]
+        if natives and row.better in ("higher", "lower"):
+            native_best = max(natives) if row.better == "higher" else min(natives)
+        for col in columns:
+            vals = results.get((col, row.key))
+            if vals is None:
+                cells.append("-" if row.daemon_only and col.startswith("native") else "n/a")
+                continue
+            value = summarize(row, vals)
+            if not isinstance(value, float):
+                cells.append(str(value))
+                continue
+            text = fmt_number(value, row.unit)
+            if native_best and not col.startswith("native"):
+                ratio = value / native_best if row.better == "higher" else native_best / value
+                text += f" ({ratio:.2f})"
+                if row.key == "cp":
+                    text += f" [{value - native_best:+.0f} ms]"
+            cells.append(text)
+        lines.append(cells)
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *lines)]
+
+    def emit(cells):
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |")
+
+    emit(headers)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for cells in lines:
+        emit(cells)
+    print()
+    print(f"Best of {args.reps} per cell (fastest time / highest rate; CPU rows are totals over all reps).")
+    print("(x.xx) = ratio to the better native column, > 1 means faster than native; "
+          "[+n ms] = in-mount cp minus native reflink cp.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("prepare", "suite", "bigtree"):
+        p = sub.add_parser(name)
+        p.add_argument("--sizes", choices=SIZES, default="full")
+        p.add_argument("--backing", required=True, help="the backing XFS directory (native path)")
+        if name != "prepare":
+            p.add_argument("--root", required=True, help="where this system shows the backing directory")
+            p.add_argument("--label", required=True)
+            p.add_argument("--out", required=True)
+            p.add_argument("--pid", type=int, default=0, help="daemon pid, for CPU/RSS/fd figures")
+            p.add_argument("--native", action="store_true")
+        if name == "suite":
+            p.add_argument("--rep", type=int, default=1)
+            p.add_argument("--tarball", required=True)
+    p = sub.add_parser("mkfile", help="write PATH with BYTES of incompressible data, then fsync")
+    p.add_argument("path")
+    p.add_argument("bytes", type=int)
+    p = sub.add_parser("mksparse", help="PATH of APPARENT bytes with DATA bytes in PIECES extents")
+    p.add_argument("path")
+    p.add_argument("apparent", type=int)
+    p.add_argument("data", type=int)
+    p.add_argument("pieces", type=int)
+    p = sub.add_parser("table")
+    p.add_argument("--sizes", choices=SIZES, default="full")
+    p.add_argument("--results", required=True)
+    p.add_argument("--columns", required=True)
+    p.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args()
+    if args.command == "table":
+        table(args)
+        return
+    if args.command == "mkfile":
+        write_file(Path(args.path), args.bytes)
+        return
+    if args.command == "mksparse":
+        make_sparse(Path(args.path), args.apparent, args.data, args.pieces)
+        return
+    sizes = SIZES[args.sizes]
+    {"prepare": prepare, "suite": suite, "bigtree": bigtree}[args.command](args, sizes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# The copy benchmark: what a plain `cp` inside a fastfs mount costs compared with the best copy the
+# backing filesystem can do natively.
+#
+#   sudo tests/bench/copy_bench.sh [--quick] [--reps N]
+#
+#   XFS (reflink=1): cp of a 1 GiB and a 10 GiB file inside the mount vs `cp --reflink=always` on the
+#                    backing XFS, in ms; the copy must share all its extents (filefrag -v, backing path).
+#   ext4:            cp of a sparse file (8 GiB apparent, 16 MiB of data in 16 extents) inside the mount vs
+#                    `cp` on ext4: time and the blocks the copy allocated (st_blocks).
+#   After each part: `fastfs stats MNT` and `--json` (tolerated if the subcommand does not exist yet).
+#
+#   --quick    64 MiB / 256 MiB files and a 512 MiB-apparent sparse file: a smoke run
+#   --reps N   copies per case (default 3); every time is printed, the best is summarized
+#
+# Environment: FASTFS_BINARY (default build/fastfs), FASTFS_ARGS, BENCH_SCRATCH (default /var/tmp).
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/../.." && pwd)
+# shellcheck source=lib.sh
+source "$BENCH_DIR/lib.sh"
+
+QUICK=0
+REPS=3
+while (($#)); do
+    case $1 in
+        --quick) QUICK=1 ;;
+        --reps) REPS=$2; shift ;;
+        -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) bench_die "unknown argument $1 (see --help)" ;;
+    esac
+    shift
+done
+[[ $REPS =~ ^[1-9][0-9]*$ ]] || bench_die "--reps needs a positive number"
+bench_require_root
+
+MIB=$((1 << 20))
+if ((QUICK)); then
+    DENSE_SIZES=($((64 * MIB)) $((256 * MIB)))
+    SPARSE_APPARENT=$((512 * MIB)) SPARSE_DATA=$((4 * MIB))
+    XFS_IMAGE=2G EXT4_IMAGE=2G
+else
+    DENSE_SIZES=($((1024 * MIB)) $((10240 * MIB)))
+    SPARSE_APPARENT=$((8192 * MIB)) SPARSE_DATA=$((16 * MIB))
+    # Room for the sources, and for one dense 8 GiB copy on ext4 should the sparse copy fail.
+    XFS_IMAGE=16G EXT4_IMAGE=12G
+fi
+SPARSE_PIECES=16
+
+PY=(python3 "$BENCH_DIR/bench.py")
+FASTFS_BIN=$(bench_fastfs_binary "$REPO" || true)
+read -r -a FASTFS_EXTRA <<<"${FASTFS_ARGS:-}"
+
+bench_make_work_dir
+bench_install_traps
+
+now_ns() { date +%s%N; }
+human() { numfmt --to=iec-i --suffix=B "$1"; }
+allocated_bytes() { echo $(($(stat -c %b "$1") * $(stat -c %B "$1"))); }
+
+# timed_cp_ms DEST_VAR CP_ARGS...: runs cp after a sync, sets DEST_VAR to the elapsed ms; fails with cp.
+timed_cp_ms() {
+    local -n out=$1
+    shift
+    sync
+    local start end
+    start=$(now_ns)
+    cp "$@" || return 1
+    end=$(now_ns)
+    out=$(((end - start) / 1000000))
+}
+
+# Shared extents on the backing file: "yes" when every extent filefrag lists carries the shared flag.
+extents_shared() {
+    filefrag -v "$1" | awk '
+        $1 ~ /^[0-9]+:$/ { n++; if ($0 ~ /shared/) s++ }
+        END { if (n == 0) print "no extents"; else if (s == n) printf "yes (%d extents)\n", n;
+              else printf "NO (%d of %d extents shared)\n", s, n }'
+}
+
+# mount_fastfs BACKING NAME: mounts fastfs over BACKING at $BENCH_WORK_DIR/NAME; sets FASTFS_MNT (empty
+# when fastfs is not available, so the native half still runs).
+mount_fastfs() {
+    local backing=$1 mnt="$BENCH_WORK_DIR/$2"
+    FASTFS_MNT=""
+    if [[ -z $FASTFS_BIN ]]; then
+        echo "fastfs: no binary at ${FASTFS_BINARY:-$REPO/build/fastfs}; native numbers only"
+        return 0
+    fi
+    if bench_start_fuse fastfs "$BENCH_WORK_DIR/$2.log" "$FASTFS_BIN" -f "${FASTFS_EXTRA[@]}" "$backing" "$mnt"; then
+        FASTFS_MNT=$mnt
+        FASTFS_PID=$BENCH_LAST_PID
+    else
+        echo "fastfs: did not mount over $backing; native numbers only"
+    fi
+}
+
+best_of() { printf '%s\n' "$@" | sort -n | head -1; }
+
+echo "fastfs copy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r)," \
+    "commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), $(cp --version | head -1)"
+echo "fastfs: ${FASTFS_BIN:-none} ${FASTFS_ARGS:-}"
+
+# ---------------------------------------------------------------------------------------- XFS reflink
+echo
+echo "== XFS (reflink=1): in-mount cp vs native cp --reflink=always"
+bench_make_loop_fs xfs "$XFS_IMAGE" xfs
+XFS=$BENCH_LAST_MOUNT
+mount_fastfs "$XFS" mnt-xfs
+printf '%-10s %-28s %-22s %-28s %-22s %s\n' size "native reflink ms (runs)" "native shares extents" \
+    "fastfs cp ms (runs)" "fastfs shares extents" "fastfs - native (best)"
+for size in "${DENSE_SIZES[@]}"; do
+    src=src-$size.bin
+    bench_log "writing $(human "$size") source on XFS"
+    "${PY[@]}" mkfile "$XFS/$src" "$size"
+    native_runs=() fastfs_runs=() native_shared="" fastfs_shared="-"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        timed_cp_ms ms --reflink=always "$XFS/$src" "$XFS/native-copy.bin"
+        native_runs+=("$ms")
+        native_shared=$(extents_shared "$XFS/native-copy.bin")
+        rm -f "$XFS/native-copy.bin"
+        if [[ -n $FASTFS_MNT ]]; then
+            if timed_cp_ms ms "$FASTFS_MNT/$src" "$FASTFS_MNT/fastfs-copy.bin"; then
+                fastfs_runs+=("$ms")
+                fastfs_shared=$(extents_shared "$XFS/fastfs-copy.bin")
+                # Byte-for-byte check once, on the smaller size (reading 2 x 10 GiB would dominate the run).
+                if ((rep == 1 && size == DENSE_SIZES[0])) && ! cmp -s "$XFS/$src" "$XFS/fastfs-copy.bin"; then
+                    fastfs_shared+=" CONTENT DIFFERS"
+                fi
+            else
+                fastfs_runs+=("FAILED")
+            fi
+            rm -f "$FASTFS_MNT/fastfs-copy.bin"
+        fi
+    done
+    delta="-"
+    if [[ -n $FASTFS_MNT && ${fastfs_runs[*]} != *FAILED* ]]; then
+        delta="$(($(best_of "${fastfs_runs[@]}") - $(best_of "${native_runs[@]}"))) ms"
+    fi
+    printf '%-10s %-28s %-22s %-28s %-22s %s\n' "$(human "$size")" "${native_runs[*]}" "$native_shared" \
+        "${fastfs_runs[*]:--}" "$fastfs_shared" "$delta"
+    rm -f "$XFS/$src"
+done
+[[ -n $FASTFS_MNT ]] && bench_print_fastfs_stats "$FASTFS_BIN" "$FASTFS_MNT"
+
+# ------------------------------------------------------------------------------------- ext4 sparse copy
+echo
+echo "== ext4: sparse file $(human $SPARSE_APPARENT) apparent, $(human $SPARSE_DATA) of data in" \
+    "$SPARSE_PIECES extents: in-mount cp vs native cp"
+bench_make_loop_fs ext4 "$EXT4_IMAGE" ext4
+EXT4=$BENCH_LAST_MOUNT
+mount_fastfs "$EXT4" mnt-ext4
+"${PY[@]}" mksparse "$EXT4/sparse.bin" "$SPARSE_APPARENT" "$SPARSE_DATA" "$SPARSE_PIECES"
+echo "source allocated: $(human "$(allocated_bytes "$EXT4/sparse.bin")")"
+printf '%-8s %-24s %-18s %-18s %s\n' who "ms (runs)" "allocated (best)" "identical" "via mount st_blocks"
+native_runs=() native_alloc=""
+for ((rep = 1; rep <= REPS; rep++)); do
+    timed_cp_ms ms "$EXT4/sparse.bin" "$EXT4/native-copy.bin"
+    native_runs+=("$ms")
+    native_alloc=$(allocated_bytes "$EXT4/native-copy.bin")
+    rm -f "$EXT4/native-copy.bin"
+done
+printf '%-8s %-24s %-18s %-18s %s\n' native "${native_runs[*]}" "$(human "$native_alloc")" "-" "-"
+if [[ -n $FASTFS_MNT ]]; then
+    fastfs_runs=() fastfs_alloc="" identical="" via_mount=""
+    for ((rep = 1; rep <= REPS; rep++)); do
+        if timed_cp_ms ms "$FASTFS_MNT/sparse.bin" "$FASTFS_MNT/fastfs-copy.bin"; then
+            fastfs_runs+=("$ms")
+            fastfs_alloc=$(allocated_bytes "$EXT4/fastfs-copy.bin")
+            via_mount=$(human "$(allocated_bytes "$FASTFS_MNT/fastfs-copy.bin")")
+            if ((rep == 1)); then
+                cmp -s "$EXT4/sparse.bin" "$EXT4/fastfs-copy.bin" && identical=yes || identical="NO"
+            fi
+        else
+            fastfs_runs+=("FAILED")
+        fi
+        rm -f "$FASTFS_MNT/fastfs-copy.bin"
+    done
+    printf '%-8s %-24s %-18s %-18s %s\n' fastfs "${fastfs_runs[*]}" "$(human "${fastfs_alloc:-0}")" \
+        "$identical" "$via_mount"
+    bench_print_fastfs_stats "$FASTFS_BIN" "$FASTFS_MNT"
+fi

@@ -1,0 +1,150 @@
+# Shared lifecycle helpers for the fastfs benchmarks (sourced by run.sh and copy_bench.sh).
+#
+# Everything a benchmark creates -- loop images, loop devices, mounts, daemons -- is recorded in the
+# BENCH_* arrays below, and bench_cleanup undoes it in reverse order. The scripts install bench_cleanup
+# as an EXIT/INT/TERM trap so an interrupted run leaves nothing behind.
+
+BENCH_FUSE_MOUNTS=()  # FUSE mountpoints, unmounted first
+BENCH_DAEMON_PIDS=()  # daemons we started in the foreground (-f) and backgrounded
+BENCH_FS_MOUNTS=()    # loop-mounted backing filesystems
+BENCH_LOOP_DEVS=()    # loop devices we attached
+BENCH_WORK_DIR=""     # scratch directory holding images, mountpoints and logs
+
+bench_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+bench_die() {
+    bench_log "error: $*"
+    exit 1
+}
+
+bench_require_root() {
+    [[ $(id -u) -eq 0 ]] || bench_die "needs root (loop devices, mounts, drop_caches): run with sudo"
+}
+
+bench_drop_caches() {
+    sync
+    echo 3 >/proc/sys/vm/drop_caches
+}
+
+bench_is_mounted() { findmnt --mountpoint "$1" >/dev/null 2>&1; }
+
+# Creates the scratch directory. /var/tmp rather than /tmp: /tmp may be a small tmpfs.
+bench_make_work_dir() {
+    BENCH_WORK_DIR=$(mktemp -d "${BENCH_SCRATCH:-/var/tmp}/fastfs-bench.XXXXXX")
+}
+
+# bench_make_loop_fs TYPE SIZE NAME: mounts a fresh sparse loop filesystem and sets BENCH_LAST_MOUNT to
+# its mountpoint (a variable, not stdout: a $(...) subshell would lose what we record for cleanup).
+# Direct I/O on the loop device keeps the image out of the host page cache, so "cold" really is cold
+# and a file is not cached twice.
+bench_make_loop_fs() {
+    local type=$1 size=$2 name=$3
+    local image="$BENCH_WORK_DIR/$name.img" mnt="$BENCH_WORK_DIR/$name"
+    truncate -s "$size" "$image"
+    local dev
+    dev=$(losetup --find --show --direct-io=on "$image") || bench_die "losetup failed for $image"
+    BENCH_LOOP_DEVS+=("$dev")
+    case $type in
+        xfs) mkfs.xfs -q -f -m reflink=1 "$dev" >&2 ;;
+        ext4) mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$dev" >&2 ;;
+        btrfs) mkfs.btrfs -q -f "$dev" >&2 ;;
+        *) bench_die "unknown filesystem type $type" ;;
+    esac
+    mkdir -p "$mnt"
+    mount "$dev" "$mnt" || bench_die "cannot mount $dev on $mnt"
+    BENCH_FS_MOUNTS+=("$mnt")
+    BENCH_LAST_MOUNT=$mnt
+}
+
+# bench_wait_fuse_mount MNT PID: waits up to 15 s for a fuse mount to appear; fails if the daemon exits.
+bench_wait_fuse_mount() {
+    local mnt=$1 pid=$2 i
+    for ((i = 0; i < 150; i++)); do
+        if findmnt --mountpoint "$mnt" -n -o FSTYPE 2>/dev/null | grep -q '^fuse'; then return 0; fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# bench_start_fuse NAME LOG CMD... : runs CMD (a foreground FUSE daemon whose last argument is the
+# mountpoint) in the background and waits for the mount. Sets BENCH_LAST_PID. Returns non-zero, with
+# the daemon stopped, if it does not mount.
+bench_start_fuse() {
+    local name=$1 log=$2
+    shift 2
+    local mnt=${!#}
+    mkdir -p "$mnt"
+    "$@" </dev/null >"$log" 2>&1 &
+    local pid=$!
+    BENCH_DAEMON_PIDS+=("$pid")
+    BENCH_FUSE_MOUNTS+=("$mnt")
+    BENCH_LAST_PID=$pid
+    if ! bench_wait_fuse_mount "$mnt" "$pid"; then
+        bench_log "$name did not mount; its log:"
+        sed 's/^/    /' "$log" >&2 || true
+        bench_stop_fuse "$mnt" "$pid"
+        return 1
+    fi
+}
+
+# Unmounts MNT and makes sure the daemon PID is gone (SIGTERM, then SIGKILL after 10 s).
+bench_stop_fuse() {
+    local mnt=$1 pid=$2 i
+    if bench_is_mounted "$mnt"; then
+        fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+    fi
+    if kill -0 "$pid" 2>/dev/null; then
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            ((i == 20)) && kill -TERM "$pid" 2>/dev/null
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+bench_cleanup() {
+    local i
+    trap - EXIT INT TERM
+    for ((i = ${#BENCH_FUSE_MOUNTS[@]} - 1; i >= 0; i--)); do
+        bench_stop_fuse "${BENCH_FUSE_MOUNTS[i]}" "${BENCH_DAEMON_PIDS[i]}"
+    done
+    for ((i = ${#BENCH_FS_MOUNTS[@]} - 1; i >= 0; i--)); do
+        local mnt=${BENCH_FS_MOUNTS[i]}
+        bench_is_mounted "$mnt" && { umount "$mnt" 2>/dev/null || umount -l "$mnt"; }
+    done
+    for dev in "${BENCH_LOOP_DEVS[@]}"; do
+        losetup -d "$dev" 2>/dev/null || true
+    done
+    # Only remove the scratch directory when nothing is mounted below it any more.
+    if [[ -n $BENCH_WORK_DIR && -d $BENCH_WORK_DIR ]]; then
+        if findmnt -rn -o TARGET | grep -q "^$BENCH_WORK_DIR/"; then
+            bench_log "leaving $BENCH_WORK_DIR: something is still mounted below it"
+        else
+            rm -rf "$BENCH_WORK_DIR"
+        fi
+    fi
+}
+
+bench_install_traps() {
+    trap bench_cleanup EXIT
+    trap 'bench_log "interrupted"; exit 130' INT
+    trap 'bench_log "terminated"; exit 143' TERM
+}
+
+# Finds the fastfs binary: FASTFS_BINARY, else build/fastfs of the repository.
+bench_fastfs_binary() {
+    local repo=$1
+    local bin=${FASTFS_BINARY:-$repo/build/fastfs}
+    [[ -x $bin ]] && printf '%s\n' "$(realpath "$bin")"
+}
+
+# Prints `fastfs stats MNT` (and --json), tolerating a binary that does not have the subcommand yet.
+bench_print_fastfs_stats() {
+    local bin=$1 mnt=$2
+    [[ -n $bin ]] || return 0
+    echo "--- fastfs stats $mnt"
+    timeout 10 "$bin" stats "$mnt" 2>&1 || echo "(fastfs stats not available: exit $?)"
+    timeout 10 "$bin" stats "$mnt" --json 2>&1 || echo "(fastfs stats --json not available: exit $?)"
+}
