@@ -1,0 +1,38 @@
+# Reliability suites (issue 5): python drivers in tests/tools run the built fastfs over real loop-mounted
+# filesystems. Exit 77 = skipped (no loop devices / FUSE here); with CI=true the drivers fail instead.
+# CI sizes are small (the whole set runs in about 4 minutes); docs/reliability.md has the full-size runs.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+set(FASTFS_REL_TOOLS ${CMAKE_CURRENT_LIST_DIR}/../../tools)
+
+function(fastfs_reliability_test name timeout script)
+  add_test(NAME reliability_${name}
+           COMMAND ${Python3_EXECUTABLE} ${FASTFS_REL_TOOLS}/${script} --binary $<TARGET_FILE:fastfs> ${ARGN})
+  set_tests_properties(reliability_${name} PROPERTIES LABELS "reliability;integration" SKIP_RETURN_CODE 77
+                       TIMEOUT ${timeout})
+endfunction()
+
+# The tester must find nothing between two native directories before its verdict on fastfs means anything.
+fastfs_reliability_test(difftest_selftest_xfs 60 difftest.py --native --fs xfs --seeds 1,2,3 --ops 3000)
+
+# 1. Differential random testing: through the mount vs directly on the same kind of filesystem.
+fastfs_reliability_test(difftest_xfs 120 difftest.py --fs xfs --seeds 1,2,3 --ops 3000)
+fastfs_reliability_test(difftest_ext4 120 difftest.py --fs ext4 --seeds 4,5 --ops 3000)
+fastfs_reliability_test(difftest_btrfs 120 difftest.py --fs btrfs --seeds 6 --ops 3000)
+fastfs_reliability_test(difftest_tmpfs 120 difftest.py --fs tmpfs --seeds 7 --ops 3000)
+
+# 2. Concurrent load with a 60 s per-op watchdog.
+fastfs_reliability_test(load_xfs 200 loadtest.py --fs xfs --workers 8 --duration 30)
+set_tests_properties(reliability_load_xfs PROPERTIES PROCESSORS 2)
+
+# 3. Faults: signals, ENOSPC, changes behind the mount's back, unlinked open files.
+foreach(fault sigterm sigkill enospc-xfs enospc-ext4 backing-changes unlinked-open)
+  fastfs_reliability_test(faults_${fault} 120 faults.py --test ${fault})
+endforeach()
+
+# 4. Permissions with allow_other, as uid 1000, through the mount vs native.
+fastfs_reliability_test(permissions_xfs 120 permtest.py --fs xfs)
+
+# 5. Many files: bounded daemon fds, no EMFILE, space freed.
+fastfs_reliability_test(manyfiles_xfs 300 manyfiles.py --fs xfs --files 50000 --fd-bound 5000)
+set_tests_properties(reliability_manyfiles_xfs PROPERTIES PROCESSORS 2)

@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""Fault scenarios against a real fastfs mount over a real loop-mounted filesystem.
+
+  sigterm         SIGTERM unmounts cleanly (also with a file held open); fsync'd writes are on the backing.
+  sigkill         kill -9 leaves backing data intact; fastfs on the dead mountpoint explains the stale mount;
+                  fusermount3 -u then a new mount works.
+  enospc-xfs      writes on a full 300 MiB XFS get ENOSPC (not EIO, not silent success); a copy_file_range
+  enospc-ext4     that runs out of space fails with ENOSPC and never changes the source (64 MiB ext4).
+  backing-changes create/rename/delete/truncate/append made directly on the backing are visible through the
+                  mount after 1.5 s (attribute/entry timeout 1 s).
+  unlinked-open   a file unlinked while open stays readable/writable; after close the space is freed within 5 s.
+
+  faults.py --binary BUILD/fastfs [--test NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fastfs_harness as H  # noqa: E402
+
+MIB = 1 << 20
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition: bool, what: str) -> None:
+    if not condition:
+        raise Failure(what)
+
+
+def write_file(path: Path, data: bytes, sync: bool = False) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha(path: Path) -> str:
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        while chunk := f.read(MIB):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---- signals ---------------------------------------------------------------------------------------------
+
+def test_sigterm(binary: str) -> None:
+    with H.loop_fs("xfs", 512 * MIB) as backing:
+        with H.fastfs_mount(binary, backing) as m:
+            data = os.urandom(3 * MIB + 123)
+            write_file(m.path / "synced", data, sync=True)
+            held = os.open(m.path / "synced", os.O_RDONLY)  # an open file must not stop the shutdown
+            try:
+                m.proc.send_signal(signal.SIGTERM)
+                try:
+                    code = m.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    raise Failure("the daemon did not exit within 10 s of SIGTERM")
+            finally:
+                os.close(held)
+            check(H.wait_until(lambda: not H.is_mounted(m.path), 5),
+                  f"still mounted 5 s after the daemon exited on SIGTERM: {m.path}")
+            check(code == 0, f"daemon exit code on SIGTERM is {code}, expected 0; log: {m.log()[-800:]}")
+        check((backing / "synced").read_bytes() == data, "fsync'd data not on the backing after SIGTERM")
+        print(f"  SIGTERM: exit 0, unmounted, fsync'd 3 MiB intact")
+
+
+def test_sigkill(binary: str) -> None:
+    with H.loop_fs("xfs", 512 * MIB) as backing:
+        (backing / "before").write_bytes(b"written before mounting\n")
+        data = os.urandom(2 * MIB)
+        with H.fastfs_mount(binary, backing) as m:
+            write_file(m.path / "synced", data, sync=True)
+            m.proc.kill()
+            m.proc.wait(timeout=10)
+            check(H.is_mounted(m.path, "fuse.fastfs"), "mount vanished on kill -9 (expected a dead mount)")
+            try:
+                os.stat(m.path / "synced")
+                raise Failure("stat on a dead mount succeeded")
+            except OSError as e:
+                check(e.errno == errno.ENOTCONN, f"stat on a dead mount: {errno.errorcode.get(e.errno)}")
+            check((backing / "synced").read_bytes() == data, "fsync'd data damaged on the backing after kill -9")
+            check((backing / "before").read_bytes() == b"written before mounting\n", "pre-existing file damaged")
+            # A new fastfs on the dead mountpoint must say what is wrong and how to fix it, then stop.
+            r = subprocess.run([binary, "-f", str(backing), str(m.path)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=15)
+            print(f"  fastfs on the stale mountpoint exited {r.returncode}: {r.stdout.strip()[:300]!r}")
+            check(r.returncode != 0, "fastfs on a stale mountpoint exited 0")
+            check(re.search(r"stale|not connected|fusermount3? -u|umount -l", r.stdout, re.I) is not None,
+                  f"no stale-mount explanation in: {r.stdout.strip()!r}")
+            u = subprocess.run(["fusermount3", "-u", str(m.path)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            if u.returncode != 0:
+                print(f"  fusermount3 -u failed ({u.stdout.strip()}); using umount -l")
+                subprocess.run(["umount", "-l", str(m.path)], check=True)
+            check(not H.is_mounted(m.path), "dead mount still present after fusermount3 -u / umount -l")
+            again = H.start_fastfs(binary, backing, m.path, log_path=m.log_path)
+            try:
+                check((m.path / "synced").read_bytes() == data, "data differs after remount")
+                write_file(m.path / "after", b"works\n")
+                check((backing / "after").read_bytes() == b"works\n", "write after remount not on backing")
+            finally:
+                check(again.stop() == 0, "remounted daemon did not exit 0 on unmount")
+        print("  kill -9: backing intact, stale mount explained, recovered and remounted")
+
+
+# ---- ENOSPC -----------------------------------------------------------------------------------------------
+
+def fill_until_enospc(path: Path, chunk: int = MIB) -> tuple[int, int]:
+    """Writes until the first error; returns (bytes written, errno). Fails the test on silent success."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    written, err = 0, 0
+    block = os.urandom(chunk)
+    try:
+        while written < (8 << 30):
+            try:
+                n = os.write(fd, block)
+            except OSError as e:
+                err = e.errno
+                break
+            written += n
+        try:
+            os.fsync(fd)
+        except OSError as e:
+            err = err or e.errno
+            check(e.errno == errno.ENOSPC, f"fsync after filling: {errno.errorcode.get(e.errno)}, expected ENOSPC")
+    finally:
+        try:
+            os.close(fd)
+        except OSError as e:
+            check(e.errno == errno.ENOSPC, f"close after filling: {errno.errorcode.get(e.errno)}")
+    return written, err
+
+
+def enospc_scenario(binary: str, fstype: str, size_mib: int, source_mib: int) -> None:
+    with H.loop_fs(fstype, size_mib * MIB) as backing:
+        with H.fastfs_mount(binary, backing) as m:
+            source = m.path / "source"
+            write_file(source, os.urandom(source_mib * MIB), sync=True)
+            source_sha = sha(backing / "source")
+            written, err = fill_until_enospc(m.path / "filler")
+            print(f"  {fstype}: wrote {written / MIB:.0f} MiB, then {errno.errorcode.get(err, err)}")
+            check(err == errno.ENOSPC, f"full {fstype} gave {errno.errorcode.get(err, err)}, expected ENOSPC")
+            # Small writes on the full fs must fail the same way, not vanish.
+            try:
+                write_file(m.path / "small", os.urandom(256 * 1024), sync=True)
+                st = os.stat(backing / "small")
+                check(st.st_size == 256 * 1024, "small write on a full fs reported success but data is missing")
+            except OSError as e:
+                check(e.errno == errno.ENOSPC, f"small write on full fs: {errno.errorcode.get(e.errno)}")
+            # Leave a few MiB free: a full copy of the source cannot fit unless it is a reflink.
+            os.truncate(m.path / "filler", max(0, written - 4 * MIB))
+            copy_into_full_fs(m.path, backing, source, fstype)
+            check(sha(backing / "source") == source_sha, "copy_file_range on a full fs changed the source")
+            check(sha(source) == source_sha, "source reads differently through the mount after the failed copy")
+
+
+def copy_into_full_fs(mnt: Path, backing: Path, source: Path, fstype: str) -> None:
+    size = os.stat(source).st_size
+    src = os.open(source, os.O_RDONLY)
+    dst = os.open(mnt / "copy", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    copied, err = 0, 0
+    try:
+        while copied < size:
+            try:
+                n = os.copy_file_range(src, dst, size - copied, copied, copied)
+            except OSError as e:
+                err = e.errno
+                break
+            if n == 0:
+                break
+            copied += n
+    finally:
+        os.close(src)
+        os.close(dst)
+    print(f"  {fstype}: copy_file_range of {size / MIB:.0f} MiB into a nearly full fs: copied "
+          f"{copied / MIB:.1f} MiB, errno {errno.errorcode.get(err, err)}")
+    if copied == size:
+        # Only a reflink can make this fit; the copy must then be exact.
+        check(fstype in ("xfs", "btrfs"), f"a {size} byte copy fit into ~4 MiB of free space on {fstype}")
+        check(sha(backing / "copy") == sha(source), "copy reported complete but differs from the source")
+    else:
+        check(err == errno.ENOSPC, f"copy ran out of space with {errno.errorcode.get(err, err)}, expected ENOSPC")
+        with open(backing / "copy", "rb") as f, open(source, "rb") as s:
+            check(f.read(copied) == s.read(copied), "the part of the copy that was reported done is wrong")
+
+
+def test_enospc_xfs(binary: str) -> None:
+    enospc_scenario(binary, "xfs", 300, 64)
+
+
+def test_enospc_ext4(binary: str) -> None:
+    enospc_scenario(binary, "ext4", 64, 16)
+
+
+# ---- coherence with the backing directory -----------------------------------------------------------------
+
+def test_backing_changes(binary: str) -> None:
+    with H.loop_fs("xfs", 512 * MIB) as backing:
+        for name, data in (("renamed", b"r" * 100), ("deleted", b"d" * 100), ("truncated", b"t" * 5000),
+                           ("appended", b"a" * 1000)):
+            (backing / name).write_bytes(data)
+        with H.fastfs_mount(binary, backing) as m:
+            # Let the kernel cache everything first, so the test sees invalidation and not a cold lookup.
+            for name in ("renamed", "deleted", "truncated", "appended"):
+                (m.path / name).read_bytes()
+            check(not (m.path / "created").exists(), "created exists too early")
+            sorted(os.listdir(m.path))
+            (backing / "created").write_bytes(b"new file\n")
+            os.rename(backing / "renamed", backing / "renamed-to")
+            os.unlink(backing / "deleted")
+            os.truncate(backing / "truncated", 10)
+            with open(backing / "appended", "ab") as f:
+                f.write(b"b" * 500)
+            time.sleep(1.5)
+            problems = []
+            expect = {"created": b"new file\n", "renamed-to": b"r" * 100, "truncated": b"t" * 10,
+                      "appended": b"a" * 1000 + b"b" * 500}
+            for name, data in expect.items():
+                try:
+                    st = os.stat(m.path / name)
+                    if st.st_size != len(data):
+                        problems.append(f"{name}: size {st.st_size}, backing has {len(data)}")
+                    got = (m.path / name).read_bytes()
+                    if got != data:
+                        problems.append(f"{name}: content ({len(got)} bytes) differs from the backing")
+                except OSError as e:
+                    problems.append(f"{name}: {errno.errorcode.get(e.errno)} through the mount")
+            for gone in ("renamed", "deleted"):
+                if os.path.lexists(m.path / gone):
+                    problems.append(f"{gone}: still visible through the mount")
+            listing = sorted(os.listdir(m.path))
+            if listing != sorted(os.listdir(backing)):
+                problems.append(f"readdir {listing} != backing {sorted(os.listdir(backing))}")
+            check(not problems, "after 1.5 s: " + "; ".join(problems))
+        print("  create/rename/delete/truncate/append on the backing visible after 1.5 s")
+
+
+def test_unlinked_open(binary: str) -> None:
+    with H.loop_fs("xfs", 512 * MIB) as backing:
+        with H.fastfs_mount(binary, backing) as m:
+            for how in ("through the mount", "on the backing"):
+                path = m.path / "victim"
+                data = os.urandom(64 * MIB)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+                try:
+                    os.write(fd, data)
+                    os.fsync(fd)
+                    used_full = H.statvfs_used(backing)
+                    os.unlink(path if how == "through the mount" else backing / "victim")
+                    time.sleep(1.1 if how == "on the backing" else 0)
+                    check(not os.path.lexists(path), f"unlinked {how} but still visible")
+                    check(os.pread(fd, 4096, 10 * MIB) == data[10 * MIB:10 * MIB + 4096],
+                          f"unlinked {how}: read through the open fd differs")
+                    os.pwrite(fd, b"still writable", 0)
+                    check(os.pread(fd, 14, 0) == b"still writable", f"unlinked {how}: write not read back")
+                    check(os.fstat(fd).st_nlink == 0, f"unlinked {how}: fstat nlink {os.fstat(fd).st_nlink}")
+                finally:
+                    os.close(fd)
+                freed = H.wait_until(lambda: used_full - H.statvfs_used(backing) >= 60 * MIB, 5)
+                drop = (used_full - H.statvfs_used(backing)) / MIB
+                print(f"  unlinked {how}: space freed after close: {drop:.0f} MiB")
+                check(freed, f"unlinked {how}: only {drop:.1f} MiB freed 5 s after close (expected 64)")
+
+
+TESTS = {
+    "sigterm": test_sigterm, "sigkill": test_sigkill, "enospc-xfs": test_enospc_xfs,
+    "enospc-ext4": test_enospc_ext4, "backing-changes": test_backing_changes, "unlinked-open": test_unlinked_open,
+}
+
+
+def main(argv=None) -> int:
+    H.install_signal_cleanup()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--binary", default=H.default_binary())
+    ap.add_argument("--test", action="append", choices=sorted(TESTS), help="run only these (repeatable)")
+    args = ap.parse_args(argv)
+    failed = []
+    for name in args.test or list(TESTS):
+        print(f"[{name}]")
+        t0 = time.monotonic()
+        try:
+            TESTS[name](args.binary)
+            print(f"  PASS ({time.monotonic() - t0:.1f} s)")
+        except Failure as e:
+            print(f"  FAIL: {e}")
+            failed.append(name)
+        except H.SetupError as e:
+            rc = H.exit_for_setup_error(e)
+            if rc == H.EXIT_FAIL:
+                failed.append(name)
+            elif len(args.test or TESTS) == 1:
+                return rc
+        except Exception:  # report and continue: one broken scenario must not hide the others
+            traceback.print_exc()
+            failed.append(name)
+    if failed:
+        print("FAILED: " + ", ".join(failed))
+    return H.EXIT_FAIL if failed else H.EXIT_PASS
+
+
+if __name__ == "__main__":
+    sys.exit(main())
