@@ -1,1 +1,230 @@
-// node table: in progress
+#include "fastfs/fs/node_table.hpp"
+
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "fastfs/sys/syscalls.hpp"
+
+namespace fastfs::fs {
+
+namespace {
+
+// Room for any handle the kernel encodes (MAX_HANDLE_SZ bytes of f_handle).
+constexpr size_t kMaxHandleBytes = 128;
+
+struct alignas(struct file_handle) HandleBuffer {
+    unsigned char bytes[sizeof(struct file_handle) + kMaxHandleBytes];
+    struct file_handle* get() {
+        return reinterpret_cast<struct file_handle*>(bytes);
+    }
+};
+
+SharedFd share(sys::UniqueFd fd) {
+    return std::make_shared<const sys::UniqueFd>(std::move(fd));
+}
+
+int stale_as_missing(int error) {
+    return error == ESTALE ? ENOENT : error;
+}
+
+}  // namespace
+
+NodeTable::NodeTable(sys::UniqueFd root_fd, struct stat root_stat, size_t fd_cache_capacity)
+    : root_dev_(root_stat.st_dev), fd_cache_(fd_cache_capacity) {
+    root_fd_ = share(std::move(root_fd));
+    auto root = std::make_unique<Node>();
+    root->key = {root_stat.st_dev, root_stat.st_ino};
+    root->type = S_IFDIR;
+    root->pinned = root_fd_;  // the root is always reachable without a handle
+    root->nlookup = 1;
+    root_ = root.get();
+    nodes_.emplace(root->key, std::move(root));
+}
+
+sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backing_root,
+                                                        size_t fd_cache_capacity) {
+    auto fd = sys::open_at(AT_FDCWD, backing_root.c_str(), O_PATH | O_DIRECTORY);
+    if (!fd) return sys::fail(fd.error());
+    auto st = sys::stat_fd(fd->get());
+    if (!st) return sys::fail(st.error());
+    auto mount_fd = sys::dup_fd(fd->get());
+    if (!mount_fd) return sys::fail(mount_fd.error());
+    std::unique_ptr<NodeTable> table(new NodeTable(std::move(*fd), *st, fd_cache_capacity));
+    table->mount_fds_.emplace(st->st_dev, std::move(*mount_fd));
+
+    // Handles need the filesystem to encode them and CAP_DAC_READ_SEARCH to open them: try both once.
+    auto handle = table->encode_handle(table->root_fd_->get());
+    if (handle) {
+        Node probe;
+        probe.key = table->root_->key;
+        probe.handle = *handle;
+        table->handles_supported_ = bool(table->open_by_handle(probe, O_PATH));
+    } else {
+        table->handles_supported_ = false;
+    }
+    return table;
+}
+
+Node& NodeTable::node(uint64_t node_id) {
+    if (node_id == FUSE_ROOT_ID) return *root_;
+    return *reinterpret_cast<Node*>(node_id);
+}
+
+uint64_t NodeTable::node_id(const Node& node) const {
+    if (&node == root_) return FUSE_ROOT_ID;
+    return reinterpret_cast<uint64_t>(&node);
+}
+
+sys::Result<std::string> NodeTable::encode_handle(int fd) {
+    HandleBuffer buffer;
+    buffer.get()->handle_bytes = kMaxHandleBytes;
+    int mount_id = 0;
+    if (::name_to_handle_at(fd, "", buffer.get(), &mount_id, AT_EMPTY_PATH) != 0) return sys::fail_errno();
+    return std::string(reinterpret_cast<const char*>(buffer.bytes),
+                       sizeof(struct file_handle) + buffer.get()->handle_bytes);
+}
+
+int NodeTable::mount_fd_for(dev_t dev) {
+    std::lock_guard lock(mutex_);
+    auto it = mount_fds_.find(dev);
+    return it == mount_fds_.end() ? -1 : it->second.get();
+}
+
+void NodeTable::remember_mount_fd(dev_t dev, int fd) {
+    // Caller holds mutex_. Only directories are remembered: a new filesystem is entered through its root.
+    if (mount_fds_.contains(dev)) return;
+    if (auto copy = sys::dup_fd(fd)) mount_fds_.emplace(dev, std::move(*copy));
+}
+
+sys::Result<sys::UniqueFd> NodeTable::open_by_handle(const Node& node, int flags) {
+    std::string handle;
+    {
+        std::lock_guard lock(mutex_);
+        handle = node.handle;
+    }
+    int mount_fd = mount_fd_for(node.key.dev);
+    if (handle.empty() || mount_fd < 0) return sys::fail(ESTALE);
+    HandleBuffer buffer;
+    std::memcpy(buffer.bytes, handle.data(), std::min(handle.size(), sizeof(buffer.bytes)));
+    int fd = sys::retry_eintr([&] { return ::open_by_handle_at(mount_fd, buffer.get(), flags | O_CLOEXEC); });
+    if (fd < 0) return sys::fail_errno();
+    return sys::UniqueFd(fd);
+}
+
+sys::Result<SharedFd> NodeTable::path_fd(Node& node) {
+    if (node.pinned) return node.pinned;
+    uint64_t id = node_id(node);
+    if (auto cached = fd_cache_.find(id)) return cached;
+    auto fd = open_by_handle(node, O_PATH);
+    if (!fd) return sys::fail(stale_as_missing(fd.error()));
+    auto shared = share(std::move(*fd));
+    fd_cache_.insert(id, shared);
+    return shared;
+}
+
+sys::Result<sys::UniqueFd> NodeTable::open_fd(Node& node, int flags) {
+    flags &= ~(O_CREAT | O_EXCL | O_NOCTTY);
+    if (!node.pinned) {
+        auto fd = open_by_handle(node, flags);
+        if (fd || fd.error() != ESTALE) return fd;
+        return sys::fail(ENOENT);
+    }
+    return sys::reopen(node.pinned->get(), flags);
+}
+
+sys::Result<Entry> NodeTable::lookup(Node& parent, const char* name) {
+    auto parent_fd = path_fd(parent);
+    if (!parent_fd) return sys::fail(parent_fd.error());
+    auto fd = sys::open_at((*parent_fd)->get(), name, O_PATH | O_NOFOLLOW);
+    if (!fd) return sys::fail(fd.error());
+    auto st = sys::stat_fd(fd->get());
+    if (!st) return sys::fail(st.error());
+    return register_node(std::move(*fd), *st);
+}
+
+sys::Result<Entry> NodeTable::adopt(int fd) {
+    auto st = sys::stat_fd(fd);
+    if (!st) return sys::fail(st.error());
+    auto path = sys::reopen(fd, O_PATH);
+    if (!path) return sys::fail(path.error());
+    return register_node(std::move(*path), *st);
+}
+
+sys::Result<Entry> NodeTable::register_node(sys::UniqueFd fd, const struct stat& st) {
+    InodeKey key{st.st_dev, st.st_ino};
+    sys::Result<std::string> handle = handles_supported_ ? encode_handle(fd.get()) : sys::fail(EOPNOTSUPP);
+    auto shared = share(std::move(fd));
+    Node* node;
+    {
+        std::lock_guard lock(mutex_);
+        auto [it, inserted] = nodes_.try_emplace(key, nullptr);
+        if (inserted) {
+            it->second = std::make_unique<Node>();
+            it->second->key = key;
+            it->second->type = st.st_mode & S_IFMT;
+        }
+        node = it->second.get();
+        node->type = st.st_mode & S_IFMT;
+        if (handle) {
+            // A different handle for the same (dev, ino) means the number was reused by a new inode.
+            if (node->handle != *handle) node->handle = std::move(*handle);
+        } else if (!node->pinned && node != root_) {
+            node->pinned = shared;
+        }
+        if (S_ISDIR(st.st_mode)) remember_mount_fd(st.st_dev, shared->get());
+        ++node->nlookup;
+    }
+    if (!node->pinned) fd_cache_.insert(node_id(*node), std::move(shared));
+    return Entry{node, st};
+}
+
+void NodeTable::forget(Node& node, uint64_t count) {
+    if (&node == root_) return;
+    uint64_t id = node_id(node);
+    std::unique_ptr<Node> removed;
+    {
+        std::lock_guard lock(mutex_);
+        node.nlookup -= std::min(count, node.nlookup);
+        if (node.nlookup > 0) return;
+        auto it = nodes_.find(node.key);
+        if (it == nodes_.end() || it->second.get() != &node) return;
+        removed = std::move(it->second);
+        nodes_.erase(it);
+    }
+    fd_cache_.erase(id);
+}
+
+void NodeTable::drop_cached_fd(const InodeKey& key) {
+    Node* node = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = nodes_.find(key);
+        if (it != nodes_.end()) node = it->second.get();
+    }
+    if (node != nullptr && node != root_) fd_cache_.erase(node_id(*node));
+}
+
+ino_t NodeTable::visible_ino(const struct stat& st) const {
+    if (st.st_dev == root_dev_) return st.st_ino;
+    // Inodes of another backing filesystem (a mount inside the backing tree) get the device folded into the
+    // top bits, so that (st_dev, st_ino) stays unique inside the one FUSE filesystem.
+    uint64_t dev_bits = (uint64_t(major(st.st_dev)) * 131 + minor(st.st_dev)) & 0xFF;
+    return ino_t(uint64_t(st.st_ino) ^ ((dev_bits + 1) << 56));
+}
+
+struct stat NodeTable::visible(struct stat st) const {
+    st.st_ino = visible_ino(st);
+    return st;
+}
+
+size_t NodeTable::node_count() const {
+    std::lock_guard lock(mutex_);
+    return nodes_.size();
+}
+
+}  // namespace fastfs::fs

@@ -1,4 +1,124 @@
-#include "fastfs/fuse/mount_config.hpp"
+// The FUSE session: mount, daemonize once mounted, serve on several threads, unmount on a signal.
+#include <fuse_lowlevel.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fastfs/fuse/mount_context.hpp"
+#include "fastfs/sys/logging.hpp"
+#include "fastfs/sys/syscalls.hpp"
+
 namespace fastfs::fuse {
-int run_session(const MountConfig&) { return 2; }
+namespace {
+
+// Kernel read size limit matching the write limit set at INIT (see operations.cpp): a page under 1 MiB.
+constexpr const char* kMaxReadOption = "max_read=1044480";
+
+struct FuseArgs {
+    fuse_args args = FUSE_ARGS_INIT(0, nullptr);
+    ~FuseArgs() { fuse_opt_free_args(&args); }
+};
+
+struct SessionDeleter {
+    void operator()(fuse_session* se) const { fuse_session_destroy(se); }
+};
+using SessionPtr = std::unique_ptr<fuse_session, SessionDeleter>;
+
+// Builds "-o opt,opt,..." for libfuse; values are escaped (a backing path may contain commas).
+bool build_args(const MountConfig& config, FuseArgs& out) {
+    char* options = nullptr;
+    auto add = [&](const std::string& opt) { return fuse_opt_add_opt_escaped(&options, opt.c_str()) == 0; };
+    bool ok = add("fsname=" + (config.fsname.empty() ? config.backing.string() : config.fsname)) &&
+              add("subtype=" + config.subtype) && add(kMaxReadOption);
+    if (config.allow_other) ok = ok && add("allow_other");
+    if (config.allow_root) ok = ok && add("allow_root");
+    if (config.default_permissions) ok = ok && add("default_permissions");
+    if (config.read_only) ok = ok && add("ro");
+    for (const auto& opt : config.kernel_options)
+        ok = ok && add(opt);
+    ok = ok && fuse_opt_add_arg(&out.args, "fastfs") == 0;
+    if (config.debug) ok = ok && fuse_opt_add_arg(&out.args, "-d") == 0;
+    ok = ok && fuse_opt_add_arg(&out.args, "-o") == 0 && fuse_opt_add_arg(&out.args, options) == 0;
+    std::free(options);
+    return ok;
+}
+
+size_t default_fd_cache_size() {
+    // Leave most descriptors for files the users open; the cache only saves open_by_handle_at calls.
+    return std::clamp<size_t>(sys::open_fd_limit() / 4, 64, 8192);
+}
+
+int serve(fuse_session* se, const MountConfig& config) {
+    if (config.max_threads == 1) return fuse_session_loop(se);
+    fuse_loop_config* loop = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_clone_fd(loop, 1);  // one /dev/fuse descriptor per thread: less contention
+    unsigned threads = config.max_threads != 0 ? config.max_threads : 16;
+    fuse_loop_cfg_set_max_threads(loop, threads);
+    fuse_loop_cfg_set_idle_threads(loop, std::max(1u, threads / 2));
+    int rc = fuse_session_loop_mt(se, loop);
+    fuse_loop_cfg_destroy(loop);
+    return rc;
+}
+
+}  // namespace
+
+int run_session(const MountConfig& config) {
+    auto ctx = std::make_unique<MountContext>();
+    ctx->config = config;
+    auto table = fs::NodeTable::open(
+        config.backing.string(), config.fd_cache_size != 0 ? config.fd_cache_size : default_fd_cache_size());
+    if (!table) {
+        spdlog::error("{}: {}", config.backing.string(), std::strerror(table.error()));
+        return 1;
+    }
+    ctx->nodes = std::move(*table);
+    if (!ctx->nodes->uses_handles())
+        spdlog::warn(
+            "{}: no file handles here (filesystem or missing CAP_DAC_READ_SEARCH); holding one "
+            "descriptor per known inode, so very large trees may hit the open-file limit",
+            config.backing.string());
+    // Modes arrive already masked (or are masked per request with the caller's umask): ours must not apply.
+    ::umask(0);
+
+    FuseArgs args;
+    if (!build_args(config, args)) {
+        spdlog::error("cannot build FUSE options");
+        return 1;
+    }
+    SessionPtr se(fuse_session_new(&args.args, &operations(), sizeof(fuse_lowlevel_ops), ctx.get()));
+    if (!se) {
+        spdlog::error("cannot create the FUSE session (see the message above)");
+        return 1;
+    }
+    if (fuse_set_signal_handlers(se.get()) != 0) {
+        spdlog::error("cannot install signal handlers");
+        return 1;
+    }
+    if (fuse_session_mount(se.get(), config.mountpoint.c_str()) != 0) {
+        fuse_remove_signal_handlers(se.get());
+        spdlog::error("cannot mount on {} (see the message above)", config.mountpoint.string());
+        return 1;
+    }
+    spdlog::info("mounted {} on {}", config.backing.string(), config.mountpoint.string());
+    if (!config.foreground) {
+        // Only now: the parent exits 0 once the mount exists, so `fastfs A B && ls B` works.
+        if (fuse_daemonize(0) != 0) {
+            fuse_session_unmount(se.get());
+            fuse_remove_signal_handlers(se.get());
+            return 1;
+        }
+        logging::switch_to_syslog();
+    }
+    int rc = serve(se.get(), config);
+    fuse_session_unmount(se.get());
+    fuse_remove_signal_handlers(se.get());
+    spdlog::info("unmounted {}", config.mountpoint.string());
+    return rc == 0 ? 0 : 1;
+}
+
 }  // namespace fastfs::fuse

@@ -24,8 +24,8 @@ fastfs_stats MountCounters::snapshot() const {
     fastfs_stats s{};
     s.version = FASTFS_STATS_VERSION;
     s.size = sizeof(fastfs_stats);
-    s.uptime_seconds =
-        uint64_t(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
+    s.uptime_seconds = uint64_t(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
     s.copy_requests = copy_requests.get();
     s.copy_bytes_requested = copy_bytes_requested.get();
     s.copy_bytes_done = copy_bytes_done.get();

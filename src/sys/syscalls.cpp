@@ -13,7 +13,9 @@ Result<UniqueFd> open_at(int dir_fd, const char* path, int flags, mode_t mode) {
     return UniqueFd(fd);
 }
 
-std::string proc_fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string proc_fd_path(int fd) {
+    return "/proc/self/fd/" + std::to_string(fd);
+}
 
 Result<UniqueFd> reopen(int fd, int flags) {
     // O_NOFOLLOW would refuse the magic link itself; the kernel resolves it to the open file.

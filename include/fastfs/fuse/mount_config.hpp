@@ -32,9 +32,9 @@ struct MountConfig {
     bool keep_cache = true;        // keep page cache across opens while mtime/size are unchanged
     bool writeback_cache = false;  // off by default: the kernel does not flush before FUSE_LSEEK
 
-    unsigned max_threads = 0;    // 0: an automatic number
-    size_t fd_cache_size = 0;    // 0: derived from RLIMIT_NOFILE
-    bool splice = true;          // splice read/write where libfuse can
+    unsigned max_threads = 0;  // 0: an automatic number
+    size_t fd_cache_size = 0;  // 0: derived from RLIMIT_NOFILE
+    bool splice = true;        // splice read/write where libfuse can
 };
 
 // Mounts, serves until unmounted or signalled, and unmounts. Returns the process exit code. Errors are

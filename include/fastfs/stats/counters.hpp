@@ -12,11 +12,11 @@
 namespace fastfs::stats {
 
 class Counter {
-public:
+  public:
     void add(uint64_t n = 1) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
     uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<uint64_t> value_{0};
 };
 

@@ -11,10 +11,14 @@ template <typename T>
 using Result = std::expected<T, int>;
 
 // Builds the error side of a Result from an errno value.
-inline std::unexpected<int> fail(int error) { return std::unexpected<int>(error); }
+inline std::unexpected<int> fail(int error) {
+    return std::unexpected<int>(error);
+}
 
 // Builds the error side of a Result from the current errno (after a failed libc call).
-inline std::unexpected<int> fail_errno() { return std::unexpected<int>(errno != 0 ? errno : EIO); }
+inline std::unexpected<int> fail_errno() {
+    return std::unexpected<int>(errno != 0 ? errno : EIO);
+}
 
 // Runs a libc call that returns -1/errno on failure, retrying on EINTR.
 template <typename Call>

@@ -38,7 +38,7 @@ Result<void> sync_fd(int fd, bool data_only);
 // Copy primitives, one attempt each (callers loop and choose fallbacks).
 Result<size_t> copy_file_range_once(int fd_in, off_t off_in, int fd_out, off_t off_out, size_t len);
 Result<void> clone_range(int fd_in, off_t off_in, int fd_out, off_t off_out, uint64_t len);  // FICLONERANGE
-Result<void> clone_file(int fd_in, int fd_out);                                               // FICLONE
+Result<void> clone_file(int fd_in, int fd_out);                                              // FICLONE
 
 // Path of an open descriptor in /proc, for calls that do not accept O_PATH descriptors.
 std::string proc_fd_path(int fd);

@@ -1,0 +1,73 @@
+// State shared by the handlers of one mount. Reached from a request with fuse_req_userdata().
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "fastfs/copy/engine.hpp"
+#include "fastfs/fs/node_table.hpp"
+#include "fastfs/fuse/mount_config.hpp"
+#include "fastfs/stats/counters.hpp"
+
+namespace fastfs::fuse {
+
+// Directory entries read from the backing directory but not yet handed to the kernel.
+struct DirStream {
+    std::vector<char> buffer;  // raw getdents64 records
+    size_t pos = 0;            // next unread record in buffer
+    size_t len = 0;            // bytes of buffer filled
+    off_t offset = 0;          // directory offset of the next record (what the kernel calls `off`)
+};
+
+// One open file or directory of the kernel's (fi->fh points to it).
+struct OpenFile {
+    sys::UniqueFd fd;
+    int flags;  // the open flags the kernel sent (O_ACCMODE tells read/write access)
+    fs::Node* node;
+    std::unique_ptr<DirStream> dir;  // directories only
+};
+
+// Tokens handed out by FASTFS_IOC_CLONE_SOURCE, redeemed by FASTFS_IOC_CLONE_INTO. A token names an open
+// source file of one caller for a short time; it cannot be guessed and is used once.
+class CloneTokens {
+  public:
+    struct Source {
+        fs::SharedFd fd;  // a private read descriptor of the source
+        uid_t uid;
+        std::chrono::steady_clock::time_point expires;
+    };
+    uint64_t issue(fs::SharedFd fd, uid_t uid);
+    // The source for `token`, if it exists, has not expired and was issued to `uid`. Consumes it.
+    std::shared_ptr<Source> redeem(uint64_t token, uid_t uid);
+
+  private:
+    std::mutex mutex_;
+    std::unordered_map<uint64_t, std::shared_ptr<Source>> tokens_;
+};
+
+struct MountContext {
+    MountConfig config;
+    std::unique_ptr<fs::NodeTable> nodes;
+    stats::MountCounters counters;
+    copy::CapabilityCache copy_caps;
+    CloneTokens clone_tokens;
+    bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
+};
+
+inline MountContext& context(fuse_req_t req) {
+    return *static_cast<MountContext*>(fuse_req_userdata(req));
+}
+inline OpenFile& open_file(const fuse_file_info* fi) {
+    return *reinterpret_cast<OpenFile*>(fi->fh);
+}
+
+// The operation table, one handler per FUSE opcode (src/fuse/*_ops.cpp).
+const fuse_lowlevel_ops& operations();
+
+}  // namespace fastfs::fuse

@@ -1,0 +1,195 @@
+// Copies and ioctls: COPY_FILE_RANGE through the copy engine, and an allowlist of ioctls (file attribute
+// flags, fsxattr, and fastfs's own stats and clone commands). Nothing else runs with our privileges.
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "fastfs/ioctl_abi.h"
+#include "fastfs/sys/syscalls.hpp"
+#include "handlers.hpp"
+
+namespace fastfs::fuse {
+
+namespace {
+
+// The kernel resends a copy as opcode 47 after libfuse 3.14 refuses opcode 53 (64-bit reply), and the
+// reply of opcode 47 is 32-bit. Stay a page below 4 GiB; the kernel loops for the rest.
+constexpr uint64_t kMaxCopyPerRequest = 0xFFFFF000ull;
+constexpr auto kCloneTokenLifetime = std::chrono::seconds(30);
+
+bool readable(const OpenFile& file) {
+    return (file.flags & O_ACCMODE) != O_WRONLY;
+}
+bool writable(const OpenFile& file) {
+    return (file.flags & O_ACCMODE) != O_RDONLY;
+}
+
+void reply_ioctl_out(fuse_req_t req, const void* data, size_t size, size_t out_bufsz) {
+    if (out_bufsz < size) return reply_error(req, EINVAL);
+    fuse_reply_ioctl(req, 0, data, size);
+}
+
+// FS_IOC_GETFLAGS/SETFLAGS arrive from the kernel's fileattr code with a 4-byte flags value.
+void file_flags(fuse_req_t req, int fd, unsigned int cmd, const void* in_buf, size_t in_bufsz,
+                size_t out_bufsz) {
+    unsigned int flags = 0;
+    if (cmd == FS_IOC_GETFLAGS) {
+        if (::ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) return reply_error(req, errno);
+        return reply_ioctl_out(req, &flags, sizeof(flags), out_bufsz);
+    }
+    if (in_bufsz < sizeof(flags)) return reply_error(req, EINVAL);
+    std::memcpy(&flags, in_buf, sizeof(flags));
+    if (::ioctl(fd, FS_IOC_SETFLAGS, &flags) != 0) return reply_error(req, errno);
+    fuse_reply_ioctl(req, 0, nullptr, 0);
+}
+
+void fs_xattr(fuse_req_t req, int fd, unsigned int cmd, const void* in_buf, size_t in_bufsz,
+              size_t out_bufsz) {
+    struct fsxattr attr {};
+    if (cmd == FS_IOC_FSGETXATTR) {
+        if (::ioctl(fd, FS_IOC_FSGETXATTR, &attr) != 0) return reply_error(req, errno);
+        return reply_ioctl_out(req, &attr, sizeof(attr), out_bufsz);
+    }
+    if (in_bufsz < sizeof(attr)) return reply_error(req, EINVAL);
+    std::memcpy(&attr, in_buf, sizeof(attr));
+    if (::ioctl(fd, FS_IOC_FSSETXATTR, &attr) != 0) return reply_error(req, errno);
+    fuse_reply_ioctl(req, 0, nullptr, 0);
+}
+
+void get_stats(fuse_req_t req, size_t out_bufsz) {
+    auto& ctx = context(req);
+    fastfs_stats s = ctx.counters.snapshot();
+    s.nodes = ctx.nodes->node_count();
+    s.cached_fds = ctx.nodes->fd_cache().size();
+    s.fd_cache_hits = ctx.nodes->fd_cache().hits();
+    s.fd_cache_misses = ctx.nodes->fd_cache().misses();
+    reply_ioctl_out(req, &s, sizeof(s), out_bufsz);
+}
+
+// Step 1 of `fastfs clone`: the caller proves read access by having the source open for reading.
+void clone_source(fuse_req_t req, OpenFile& source, size_t out_bufsz) {
+    auto& ctx = context(req);
+    if (!readable(source)) return reply_error(req, EBADF);
+    auto fd = sys::dup_fd(source.fd.get());
+    if (!fd) return reply_error(req, fd.error());
+    fastfs_clone_token token{};
+    token.token =
+        ctx.clone_tokens.issue(std::make_shared<const sys::UniqueFd>(std::move(*fd)), fuse_req_ctx(req)->uid);
+    reply_ioctl_out(req, &token, sizeof(token), out_bufsz);
+}
+
+// Step 2: the caller proves write access by having the destination open for writing. Never copies.
+void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_t in_bufsz) {
+    auto& ctx = context(req);
+    ctx.counters.clone_requests.add();
+    fastfs_clone_request request{};
+    if (in_bufsz < sizeof(request)) return reply_error(req, EINVAL);
+    std::memcpy(&request, in_buf, sizeof(request));
+    if (!writable(destination)) return reply_error(req, EBADF);
+    auto source = ctx.clone_tokens.redeem(request.token, fuse_req_ctx(req)->uid);
+    if (!source) return reply_error(req, EINVAL);
+    auto cloned = request.length == 0 ? copy::clone_whole_file(source->fd->get(), destination.fd.get())
+                                      : copy::clone_exact_range(source->fd->get(), off_t(request.src_offset),
+                                                                destination.fd.get(),
+                                                                off_t(request.dst_offset), request.length);
+    if (!cloned) {
+        ctx.counters.clone_failures.add();
+        spdlog::debug("clone refused by the backing filesystem: {}", std::strerror(cloned.error()));
+        return reply_error(req, cloned.error());
+    }
+    fuse_reply_ioctl(req, 0, nullptr, 0);
+}
+
+}  // namespace
+
+uint64_t CloneTokens::issue(fs::SharedFd fd, uid_t uid) {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    std::erase_if(tokens_, [&](const auto& item) { return item.second->expires < now; });
+    uint64_t token;
+    do
+        token = random();
+    while (token == 0 || tokens_.contains(token));
+    tokens_.emplace(token, std::make_shared<Source>(Source{std::move(fd), uid, now + kCloneTokenLifetime}));
+    return token;
+}
+
+std::shared_ptr<CloneTokens::Source> CloneTokens::redeem(uint64_t token, uid_t uid) {
+    std::lock_guard lock(mutex_);
+    auto it = tokens_.find(token);
+    if (it == tokens_.end()) return nullptr;
+    auto source = it->second;
+    if (source->uid != uid) return nullptr;  // another user's token: leave it for its owner
+    tokens_.erase(it);
+    if (source->expires < std::chrono::steady_clock::now()) return nullptr;
+    return source;
+}
+
+namespace ops {
+
+void copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* fi_in, fuse_ino_t,
+                     off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
+    auto& ctx = context(req);
+    if (flags != 0) return reply_error(req, EINVAL);
+    uint64_t asked = std::min<uint64_t>(len, kMaxCopyPerRequest);
+    ctx.counters.copy_requests.add();
+    ctx.counters.copy_bytes_requested.add(asked);
+    copy::CopyReport report;
+    auto copied = copy::copy_range(open_file(fi_in).fd.get(), off_in, open_file(fi_out).fd.get(), off_out,
+                                   asked, ctx.copy_caps, report);
+    ctx.counters.record_copy(report);
+    if (!copied) {
+        ctx.counters.copy_errors.add();
+        spdlog::debug("copy_file_range off_in={} off_out={} len={}: {}", off_in, off_out, asked,
+                      std::strerror(copied.error()));
+        return reply_error(req, copied.error());
+    }
+    ctx.counters.copy_bytes_done.add(*copied);
+    spdlog::debug(
+        "copy_file_range off_in={} off_out={} len={}: {} bytes (reflink {}, cfr {}, splice {}, rw {}, hole "
+        "{})",
+        off_in, off_out, asked, *copied, report.bytes_reflinked, report.bytes_copy_file_range,
+        report.bytes_splice, report.bytes_read_write, report.bytes_hole);
+    fuse_reply_write(req, size_t(*copied));
+}
+
+void ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info* fi, unsigned flags,
+           const void* in_buf, size_t in_bufsz, size_t out_bufsz) {
+    auto& ctx = context(req);
+    if ((flags & FUSE_IOCTL_COMPAT) || fi == nullptr) {
+        ctx.counters.ioctl_refused.add();
+        return reply_error(req, ENOTTY);
+    }
+    OpenFile& file = open_file(fi);
+    switch (cmd) {
+        case FS_IOC_GETFLAGS:
+        case FS_IOC_SETFLAGS:
+        case FS_IOC32_GETFLAGS:
+        case FS_IOC32_SETFLAGS:
+            return file_flags(
+                req, file.fd.get(),
+                (cmd == FS_IOC_GETFLAGS || cmd == FS_IOC32_GETFLAGS) ? FS_IOC_GETFLAGS : FS_IOC_SETFLAGS,
+                in_buf, in_bufsz, out_bufsz);
+        case FS_IOC_FSGETXATTR:
+        case FS_IOC_FSSETXATTR:
+            return fs_xattr(req, file.fd.get(), cmd, in_buf, in_bufsz, out_bufsz);
+        case FASTFS_IOC_GET_STATS:
+            return get_stats(req, out_bufsz);
+        case FASTFS_IOC_CLONE_SOURCE:
+            return clone_source(req, file, out_bufsz);
+        case FASTFS_IOC_CLONE_INTO:
+            return clone_into(req, file, in_buf, in_bufsz);
+        default:
+            ctx.counters.ioctl_refused.add();
+            return reply_error(req, ENOTTY);
+    }
+}
+
+}  // namespace ops
+}  // namespace fastfs::fuse

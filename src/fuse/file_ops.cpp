@@ -1,0 +1,121 @@
+// Open files: open/create, the data path (splice where libfuse can), sync, fallocate and SEEK_DATA/HOLE.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "fastfs/sys/credentials.hpp"
+#include "fastfs/sys/syscalls.hpp"
+#include "handlers.hpp"
+
+namespace fastfs::fuse {
+namespace {
+
+// Flags for the backing open. O_DIRECT is honoured by bypassing the kernel's page cache for this open
+// (direct_io) instead of on the backing descriptor, whose alignment rules the FUSE buffers cannot meet.
+int backing_flags(const MountContext& ctx, fuse_file_info* fi) {
+    int flags = fi->flags & ~O_DIRECT;
+    if (fi->flags & O_DIRECT) fi->direct_io = 1;
+    if (ctx.config.writeback_cache) {
+        // With writeback caching the kernel reads pages to fill partial writes and decides the append
+        // offset itself, so the backing descriptor must be readable and must not append on its own.
+        if ((flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
+        flags &= ~O_APPEND;
+    }
+    return flags;
+}
+
+void attach(fuse_file_info* fi, sys::UniqueFd fd, fs::Node* node, const MountContext& ctx) {
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{std::move(fd), fi->flags, node, nullptr});
+    if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
+}
+
+}  // namespace
+
+namespace ops {
+
+void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    auto& ctx = context(req);
+    auto& node = ctx.nodes->node(ino);
+    auto fd = ctx.nodes->open_fd(node, backing_flags(ctx, fi));
+    if (!fd) return reply_error(req, fd.error());
+    attach(fi, std::move(*fd), &node, ctx);
+    if (fuse_reply_open(req, fi) != 0) delete &open_file(fi);  // the kernel is gone; nobody will release it
+}
+
+void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+    auto& ctx = context(req);
+    auto dir = ctx.nodes->path_fd(ctx.nodes->node(parent));
+    if (!dir) return reply_error(req, dir.error());
+    sys::Result<sys::UniqueFd> fd = sys::fail(EIO);
+    {
+        const fuse_ctx* caller = fuse_req_ctx(req);
+        sys::CallerCredentials as_caller(caller->uid, caller->gid, caller_umask(req));
+        fd = sys::open_at((*dir)->get(), name, backing_flags(ctx, fi) | O_CREAT, mode);
+    }
+    if (!fd) return reply_error(req, fd.error());
+    auto entry = ctx.nodes->adopt(fd->get());
+    if (!entry) return reply_error(req, entry.error());
+    attach(fi, std::move(*fd), entry->node, ctx);
+    fuse_entry_param e{};
+    e.ino = ctx.nodes->node_id(*entry->node);
+    e.attr = ctx.nodes->visible(entry->attr);
+    e.attr_timeout = ctx.config.attr_timeout;
+    e.entry_timeout = ctx.config.entry_timeout;
+    if (fuse_reply_create(req, &e, fi) != 0) delete &open_file(fi);
+}
+
+void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+    auto& ctx = context(req);
+    ctx.counters.read_requests.add();
+    // Hand libfuse the descriptor, not bytes: with splice enabled the data goes file -> pipe -> /dev/fuse
+    // without passing through our memory.
+    fuse_bufvec data = FUSE_BUFVEC_INIT(size);
+    data.buf[0].flags = fuse_buf_flags(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    data.buf[0].fd = open_file(fi).fd.get();
+    data.buf[0].pos = off;
+    ctx.counters.read_bytes.add(size);
+    fuse_reply_data(req, &data, FUSE_BUF_SPLICE_MOVE);
+}
+
+void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off, fuse_file_info* fi) {
+    auto& ctx = context(req);
+    ctx.counters.write_requests.add();
+    fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+    out.buf[0].flags = fuse_buf_flags(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    out.buf[0].fd = open_file(fi).fd.get();
+    out.buf[0].pos = off;
+    ssize_t written = fuse_buf_copy(&out, in_buf, fuse_buf_copy_flags(0));
+    if (written < 0) return reply_error(req, int(-written));
+    ctx.counters.write_bytes.add(uint64_t(written));
+    fuse_reply_write(req, size_t(written));
+}
+
+void flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
+    // Data written through us is already in the backing file; local filesystems report write errors at
+    // write or fsync time, so there is nothing to do at close.
+    reply_error(req, 0);
+}
+
+void release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+    delete &open_file(fi);
+    reply_error(req, 0);
+}
+
+void fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
+    auto synced = sys::sync_fd(open_file(fi).fd.get(), datasync != 0);
+    reply_error(req, synced ? 0 : synced.error());
+}
+
+void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* fi) {
+    auto done = sys::allocate(open_file(fi).fd.get(), mode, offset, length);
+    reply_error(req, done ? 0 : done.error());
+}
+
+void lseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* fi) {
+    context(req).counters.lseek_requests.add();
+    auto pos = sys::seek(open_file(fi).fd.get(), off, whence);
+    if (!pos) return reply_error(req, pos.error());
+    fuse_reply_lseek(req, *pos);
+}
+
+}  // namespace ops
+}  // namespace fastfs::fuse

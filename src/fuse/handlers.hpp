@@ -1,0 +1,72 @@
+// Private to src/fuse: the handler functions registered in operations.cpp, and small reply helpers.
+// Each handler resolves nodes and descriptors, makes the backing call, and replies: one pass down,
+// one reply up. Errors are positive errno values passed to fuse_reply_err.
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include "fastfs/fuse/mount_context.hpp"
+
+namespace fastfs::fuse {
+
+// Replies
+void reply_entry(fuse_req_t req, const fs::Entry& entry);
+void reply_attr(fuse_req_t req, const struct stat& st);
+inline void reply_error(fuse_req_t req, int error) {
+    fuse_reply_err(req, error);
+}
+
+// Creation calls run with the caller's fsuid/fsgid (and umask when the kernel left it to us).
+int caller_umask(fuse_req_t req);
+
+namespace ops {
+// node_ops.cpp
+void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
+void forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data* forgets);
+void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi);
+void readlink(fuse_req_t req, fuse_ino_t ino);
+void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev);
+void mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode);
+void symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name);
+void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname);
+void unlink(fuse_req_t req, fuse_ino_t parent, const char* name);
+void rmdir(fuse_req_t req, fuse_ino_t parent, const char* name);
+void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,
+            unsigned int flags);
+void statfs(fuse_req_t req, fuse_ino_t ino);
+void access(fuse_req_t req, fuse_ino_t ino, int mask);
+
+// file_ops.cpp
+void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi);
+void read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
+void write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec* in_buf, off_t off, fuse_file_info* fi);
+void flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+void release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+void fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
+void fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi);
+void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi);
+
+// dir_ops.cpp
+void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+void readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
+void readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
+void releasedir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+void fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
+
+// xattr_ops.cpp
+void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags);
+void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size);
+void listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name);
+
+// copy_ops.cpp
+void copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, fuse_file_info* fi_in,
+                     fuse_ino_t ino_out, off_t off_out, fuse_file_info* fi_out, size_t len, int flags);
+void ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void* arg, fuse_file_info* fi, unsigned flags,
+           const void* in_buf, size_t in_bufsz, size_t out_bufsz);
+}  // namespace ops
+
+}  // namespace fastfs::fuse

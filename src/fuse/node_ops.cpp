@@ -1,0 +1,255 @@
+// Name and inode operations: lookup/forget, attributes, creation and removal of names, statfs, access.
+#include <fcntl.h>
+#include <linux/limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "fastfs/sys/credentials.hpp"
+#include "fastfs/sys/syscalls.hpp"
+#include "handlers.hpp"
+
+namespace fastfs::fuse {
+
+void reply_entry(fuse_req_t req, const fs::Entry& entry) {
+    auto& ctx = context(req);
+    fuse_entry_param e{};
+    e.ino = ctx.nodes->node_id(*entry.node);
+    e.attr = ctx.nodes->visible(entry.attr);
+    e.attr_timeout = ctx.config.attr_timeout;
+    e.entry_timeout = ctx.config.entry_timeout;
+    fuse_reply_entry(req, &e);
+}
+
+void reply_attr(fuse_req_t req, const struct stat& st) {
+    auto& ctx = context(req);
+    struct stat visible = ctx.nodes->visible(st);
+    fuse_reply_attr(req, &visible, ctx.config.attr_timeout);
+}
+
+int caller_umask(fuse_req_t req) {
+    return context(req).thread_umask ? int(fuse_req_ctx(req)->umask) : -1;
+}
+
+namespace {
+
+fs::Node& node_of(fuse_req_t req, fuse_ino_t ino) {
+    return context(req).nodes->node(ino);
+}
+
+// Runs `call(parent_fd)` as the caller, then replies with the entry of `name` in `parent`.
+template <typename Call>
+void create_and_reply(fuse_req_t req, fuse_ino_t parent, const char* name, Call&& call) {
+    auto& nodes = *context(req).nodes;
+    auto& dir = nodes.node(parent);
+    auto dir_fd = nodes.path_fd(dir);
+    if (!dir_fd) return reply_error(req, dir_fd.error());
+    {
+        const fuse_ctx* caller = fuse_req_ctx(req);
+        sys::CallerCredentials as_caller(caller->uid, caller->gid, caller_umask(req));
+        if (call((*dir_fd)->get()) != 0) return reply_error(req, errno);
+    }
+    auto entry = nodes.lookup(dir, name);
+    if (!entry) return reply_error(req, entry.error());
+    reply_entry(req, *entry);
+}
+
+// After the last name of an inode is removed, its cached O_PATH descriptor must not keep it alive.
+void release_if_last_name(fuse_req_t req, const sys::Result<struct stat>& victim) {
+    if (victim && (S_ISDIR(victim->st_mode) || victim->st_nlink <= 1))
+        context(req).nodes->drop_cached_fd({victim->st_dev, victim->st_ino});
+}
+
+sys::Result<struct stat> stat_node(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    if (fi != nullptr) return sys::stat_fd(open_file(fi).fd.get());
+    auto fd = context(req).nodes->path_fd(node_of(req, ino));
+    if (!fd) return sys::fail(fd.error());
+    return sys::stat_fd((*fd)->get());
+}
+
+int set_mode(int fd, bool is_open_file, mode_t type, mode_t mode) {
+    if (is_open_file) return ::fchmod(fd, mode);
+    if (S_ISLNK(type)) return (errno = EOPNOTSUPP, -1);  // Linux has no lchmod
+    return ::chmod(sys::proc_fd_path(fd).c_str(), mode);
+}
+
+int set_size(int fd, bool is_open_file, off_t size) {
+    if (is_open_file) return ::ftruncate(fd, size);
+    return ::truncate(sys::proc_fd_path(fd).c_str(), size);
+}
+
+int set_times(int fd, const struct stat& attr, int to_set) {
+    struct timespec times[2];
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_nsec = UTIME_OMIT;
+    if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+        times[0].tv_nsec = UTIME_NOW;
+    else if (to_set & FUSE_SET_ATTR_ATIME)
+        times[0] = attr.st_atim;
+    if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+        times[1].tv_nsec = UTIME_NOW;
+    else if (to_set & FUSE_SET_ATTR_MTIME)
+        times[1] = attr.st_mtim;
+    return ::utimensat(fd, "", times, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+}
+
+}  // namespace
+
+namespace ops {
+
+void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    auto& ctx = context(req);
+    auto entry = ctx.nodes->lookup(node_of(req, parent), name);
+    if (entry) return reply_entry(req, *entry);
+    if (entry.error() == ENOENT && ctx.config.negative_timeout > 0) {
+        fuse_entry_param negative{};
+        negative.entry_timeout = ctx.config.negative_timeout;
+        fuse_reply_entry(req, &negative);
+        return;
+    }
+    reply_error(req, entry.error());
+}
+
+void forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+    context(req).nodes->forget(node_of(req, ino), nlookup);
+    fuse_reply_none(req);
+}
+
+void forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data* forgets) {
+    auto& nodes = *context(req).nodes;
+    for (size_t i = 0; i < count; ++i)
+        nodes.forget(nodes.node(forgets[i].ino), forgets[i].nlookup);
+    fuse_reply_none(req);
+}
+
+void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    auto st = stat_node(req, ino, fi);
+    if (!st) return reply_error(req, st.error());
+    reply_attr(req, *st);
+}
+
+void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+    auto& node = node_of(req, ino);
+    fs::SharedFd path;
+    int fd;
+    if (fi != nullptr) {
+        fd = open_file(fi).fd.get();
+    } else {
+        auto found = context(req).nodes->path_fd(node);
+        if (!found) return reply_error(req, found.error());
+        path = *found;
+        fd = path->get();
+    }
+    bool is_open = fi != nullptr;
+    // Order matters: the size change must come before explicit times, or it would bump mtime after them.
+    if ((to_set & FUSE_SET_ATTR_MODE) && set_mode(fd, is_open, node.type, attr->st_mode) != 0)
+        return reply_error(req, errno);
+    if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+        uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : uid_t(-1);
+        gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : gid_t(-1);
+        if (::fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+            return reply_error(req, errno);
+    }
+    if ((to_set & FUSE_SET_ATTR_SIZE) && set_size(fd, is_open, attr->st_size) != 0)
+        return reply_error(req, errno);
+    if ((to_set &
+         (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) &&
+        set_times(fd, *attr, to_set) != 0)
+        return reply_error(req, errno);
+    auto st = sys::stat_fd(fd);
+    if (!st) return reply_error(req, st.error());
+    reply_attr(req, *st);
+}
+
+void readlink(fuse_req_t req, fuse_ino_t ino) {
+    auto fd = context(req).nodes->path_fd(node_of(req, ino));
+    if (!fd) return reply_error(req, fd.error());
+    std::vector<char> target(PATH_MAX + 1);
+    ssize_t n = ::readlinkat((*fd)->get(), "", target.data(), target.size());
+    if (n < 0) return reply_error(req, errno);
+    if (size_t(n) >= target.size()) return reply_error(req, ENAMETOOLONG);
+    target[size_t(n)] = '\0';
+    fuse_reply_readlink(req, target.data());
+}
+
+void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+    create_and_reply(req, parent, name, [&](int dir) { return ::mknodat(dir, name, mode, rdev); });
+}
+
+void mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+    create_and_reply(req, parent, name, [&](int dir) { return ::mkdirat(dir, name, mode); });
+}
+
+void symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name) {
+    create_and_reply(req, parent, name, [&](int dir) { return ::symlinkat(link, dir, name); });
+}
+
+void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname) {
+    auto& nodes = *context(req).nodes;
+    auto source = nodes.path_fd(node_of(req, ino));
+    if (!source) return reply_error(req, source.error());
+    create_and_reply(req, newparent, newname, [&](int dir) {
+        // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it, go through the /proc magic link.
+        int rc = ::linkat((*source)->get(), "", dir, newname, AT_EMPTY_PATH);
+        if (rc != 0 && (errno == ENOENT || errno == EPERM))
+            rc = ::linkat(AT_FDCWD, sys::proc_fd_path((*source)->get()).c_str(), dir, newname,
+                          AT_SYMLINK_FOLLOW);
+        return rc;
+    });
+}
+
+void unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    auto dir = context(req).nodes->path_fd(node_of(req, parent));
+    if (!dir) return reply_error(req, dir.error());
+    auto victim = sys::stat_at((*dir)->get(), name);
+    if (::unlinkat((*dir)->get(), name, 0) != 0) return reply_error(req, errno);
+    release_if_last_name(req, victim);
+    reply_error(req, 0);
+}
+
+void rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    auto dir = context(req).nodes->path_fd(node_of(req, parent));
+    if (!dir) return reply_error(req, dir.error());
+    auto victim = sys::stat_at((*dir)->get(), name);
+    if (::unlinkat((*dir)->get(), name, AT_REMOVEDIR) != 0) return reply_error(req, errno);
+    release_if_last_name(req, victim);
+    reply_error(req, 0);
+}
+
+void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,
+            unsigned int flags) {
+    auto& nodes = *context(req).nodes;
+    auto from = nodes.path_fd(node_of(req, parent));
+    if (!from) return reply_error(req, from.error());
+    auto to = nodes.path_fd(node_of(req, newparent));
+    if (!to) return reply_error(req, to.error());
+    // A rename that replaces its target removes the target's name; an exchange removes nothing.
+    sys::Result<struct stat> victim = sys::fail(ENOENT);
+    if (!(flags & RENAME_EXCHANGE)) victim = sys::stat_at((*to)->get(), newname);
+    if (::renameat2((*from)->get(), name, (*to)->get(), newname, flags) != 0) return reply_error(req, errno);
+    release_if_last_name(req, victim);
+    reply_error(req, 0);
+}
+
+void statfs(fuse_req_t req, fuse_ino_t ino) {
+    auto fd = context(req).nodes->path_fd(node_of(req, ino));
+    if (!fd) return reply_error(req, fd.error());
+    auto sv = sys::statvfs_fd((*fd)->get());
+    if (!sv) return reply_error(req, sv.error());
+    fuse_reply_statfs(req, &*sv);
+}
+
+void access(fuse_req_t req, fuse_ino_t ino, int mask) {
+    auto fd = context(req).nodes->path_fd(node_of(req, ino));
+    if (!fd) return reply_error(req, fd.error());
+    const fuse_ctx* caller = fuse_req_ctx(req);
+    sys::CallerCredentials as_caller(caller->uid, caller->gid);
+    // AT_EACCESS checks with the (switched) filesystem ids instead of the real ids.
+    int rc = ::faccessat(AT_FDCWD, sys::proc_fd_path((*fd)->get()).c_str(), mask, AT_EACCESS);
+    reply_error(req, rc == 0 ? 0 : errno);
+}
+
+}  // namespace ops
+}  // namespace fastfs::fuse
