@@ -425,13 +425,26 @@ class Trial:
     """One run of an op list on fresh subdirectories `root_a`/`root_b`; returns the first difference."""
 
     def __init__(self, root_a: str, root_b: str, strict_holes: bool, verbose: bool = False,
-                 backing_view_of_a: str | None = None):
+                 backing_view_of_a: str | None = None, mount=None):
         self.root_a, self.root_b = root_a, root_b
+        self.mount = mount
         self.strict_holes = strict_holes
         self.verbose = verbose
         self.backing_view_of_a = backing_view_of_a
 
+    def mount_lost(self) -> str | None:
+        # Without this, a daemon that exits leaves an empty mountpoint and side A silently runs natively.
+        if self.mount is None:
+            return None
+        if not self.mount.alive():
+            return f"the fastfs daemon exited (code {self.mount.proc.returncode}): {self.mount.log()[-1500:]}"
+        if not H.is_mounted(self.mount.path, "fuse.fastfs"):
+            return "the fastfs mount is gone"
+        return None
+
     def run(self, ops: list[dict], final_check: bool = True) -> tuple[int, str] | None:
+        if lost := self.mount_lost():
+            return 0, lost
         os.mkdir(self.root_a)
         os.mkdir(self.root_b)
         a, b = Side("A", self.root_a), Side("B", self.root_b)
@@ -439,6 +452,8 @@ class Trial:
         try:
             for i, op in enumerate(ops):
                 diff, ra, rb = runner.step(op)
+                if (diff or i % 64 == 0) and (lost := self.mount_lost()):
+                    return i, f"{lost}\n    last op={op}"
                 if diff:
                     return i, f"{diff}: op={op}\n    A: {short(ra)}\n    B: {short(rb)}"
         finally:
@@ -458,15 +473,16 @@ class Trial:
 class Environment:
     """Where side A and side B live: through a mount, or two native dirs."""
 
-    def __init__(self, base_a: str, base_b: str, backing_of_a: str | None):
+    def __init__(self, base_a: str, base_b: str, backing_of_a: str | None, mount=None):
         self.base_a, self.base_b, self.backing_of_a = base_a, base_b, backing_of_a
+        self.mount = mount
         self.counter = 0
 
     def trial(self, strict_holes: bool, verbose: bool = False) -> Trial:
         self.counter += 1
         name_a, name_b = f"sideA-{self.counter}", f"sideB-{self.counter}"
         return Trial(os.path.join(self.base_a, name_a), os.path.join(self.base_b, name_b), strict_holes,
-                     verbose, os.path.join(self.backing_of_a, name_a) if self.backing_of_a else None)
+                     verbose, os.path.join(self.backing_of_a, name_a) if self.backing_of_a else None, self.mount)
 
 
 def run_seed(env: Environment, seed: int, n_ops: int, strict_holes: bool, verbose: bool,
@@ -492,7 +508,10 @@ def run_seed(env: Environment, seed: int, n_ops: int, strict_holes: bool, verbos
 def shrink(env: Environment, ops: list[dict], strict_holes: bool, budget: int = 300) -> list[dict]:
     """Greedy delta debugging: drop chunks while the sequence still shows a difference."""
     def fails(candidate):
-        return env.trial(strict_holes).run(candidate) is not None
+        trial = env.trial(strict_holes)
+        if trial.mount_lost():
+            return False
+        return trial.run(candidate) is not None
 
     chunk = max(1, len(ops) // 2)
     tries = 0
@@ -552,7 +571,7 @@ def main(argv=None) -> int:
                 return run_all(Environment(str(backing), str(backing), None))
             with H.fastfs_mount(args.binary, backing, args.mount_options) as mount:
                 print(f"fastfs over {args.fs}: mount {mount.path}, daemon pid {mount.pid}")
-                rc = run_all(Environment(str(mount.path), str(backing), str(backing)))
+                rc = run_all(Environment(str(mount.path), str(backing), str(backing), mount))
                 if not mount.alive():
                     print(f"FAIL: the daemon died: {mount.log()[-2000:]}")
                     rc = H.EXIT_FAIL

@@ -201,7 +201,17 @@ def start_fastfs(binary: str, backing: Path, mountpoint: Path, options: str | No
         log.close()
     m = FastfsMount(path=mountpoint, proc=proc, log_path=log_path, backing=backing, args=args)
     up = wait_until(lambda: proc.poll() is not None or is_mounted(mountpoint, "fuse.fastfs"), timeout)
-    if not up or proc.poll() is not None:
+    if up and proc.poll() is None:
+        # The mount appears before INIT is answered; a daemon that fails INIT unmounts and exits, leaving a
+        # plain directory that tests would silently use natively. A request that needs the daemon settles it.
+        try:
+            os.listdir(mountpoint)
+            served = os.stat(mountpoint).st_dev != os.stat(mountpoint.parent).st_dev
+        except OSError:
+            served = False
+        time.sleep(0.3)  # a failed INIT shows up as the daemon exiting shortly after
+        up = served and proc.poll() is None and is_mounted(mountpoint, "fuse.fastfs")
+    if not up:
         m.stop()
         raise SetupError(f"fastfs did not mount ({' '.join(args)}): {m.log().strip()[-2000:]}")
     return m
