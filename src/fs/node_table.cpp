@@ -52,7 +52,8 @@ sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backi
     if (!fd) return sys::fail(fd.error());
     auto st = sys::stat_fd(fd->get());
     if (!st) return sys::fail(st.error());
-    auto mount_fd = sys::dup_fd(fd->get());
+    // open_by_handle_at refuses O_PATH descriptors as its mount argument: keep a real open of the root.
+    auto mount_fd = sys::open_at(fd->get(), ".", O_RDONLY | O_DIRECTORY);
     if (!mount_fd) return sys::fail(mount_fd.error());
     std::unique_ptr<NodeTable> table(new NodeTable(std::move(*fd), *st, fd_cache_capacity));
     table->mount_fds_.emplace(st->st_dev, std::move(*mount_fd));
@@ -98,7 +99,8 @@ int NodeTable::mount_fd_for(dev_t dev) {
 void NodeTable::remember_mount_fd(dev_t dev, int fd) {
     // Caller holds mutex_. Only directories are remembered: a new filesystem is entered through its root.
     if (mount_fds_.contains(dev)) return;
-    if (auto copy = sys::dup_fd(fd)) mount_fds_.emplace(dev, std::move(*copy));
+    // A real (not O_PATH) open: open_by_handle_at refuses O_PATH descriptors as its mount argument.
+    if (auto dir = sys::open_at(fd, ".", O_RDONLY | O_DIRECTORY)) mount_fds_.emplace(dev, std::move(*dir));
 }
 
 sys::Result<sys::UniqueFd> NodeTable::open_by_handle(const Node& node, int flags) {

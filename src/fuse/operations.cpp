@@ -7,10 +7,6 @@
 namespace fastfs::fuse {
 namespace {
 
-// Largest read or write the kernel sends. One page below 1 MiB so that a reply (data + header) fits the
-// 1 MiB pipe that an unprivileged pipe-max-size allows: then libfuse can splice instead of copying.
-constexpr unsigned kMaxRequestBytes = 1024 * 1024 - 4096;
-
 void want_if_capable(fuse_conn_info* conn, unsigned capability) {
     if (conn->capable & capability) conn->want |= capability;
 }
@@ -51,6 +47,7 @@ void init(void* userdata, fuse_conn_info* conn) {
         conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 
     conn->max_write = kMaxRequestBytes;
+    conn->max_read = kMaxRequestBytes;
     conn->max_readahead = kMaxRequestBytes;
     conn->max_background = 64;
     conn->congestion_threshold = 48;

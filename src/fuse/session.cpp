@@ -16,9 +16,6 @@
 namespace fastfs::fuse {
 namespace {
 
-// Kernel read size limit matching the write limit set at INIT (see operations.cpp): a page under 1 MiB.
-constexpr const char* kMaxReadOption = "max_read=1044480";
-
 struct FuseArgs {
     fuse_args args = FUSE_ARGS_INIT(0, nullptr);
     ~FuseArgs() { fuse_opt_free_args(&args); }
@@ -34,7 +31,7 @@ bool build_args(const MountConfig& config, FuseArgs& out) {
     char* options = nullptr;
     auto add = [&](const std::string& opt) { return fuse_opt_add_opt_escaped(&options, opt.c_str()) == 0; };
     bool ok = add("fsname=" + (config.fsname.empty() ? config.backing.string() : config.fsname)) &&
-              add("subtype=" + config.subtype) && add(kMaxReadOption);
+              add("subtype=" + config.subtype) && add("max_read=" + std::to_string(kMaxRequestBytes));
     if (config.allow_other) ok = ok && add("allow_other");
     if (config.allow_root) ok = ok && add("allow_root");
     if (config.default_permissions) ok = ok && add("default_permissions");

@@ -51,6 +51,11 @@ class CloneTokens {
     std::unordered_map<uint64_t, std::shared_ptr<Source>> tokens_;
 };
 
+// Largest read or write the kernel sends. One page below 1 MiB so that a request or reply (data plus
+// header) fits the 1 MiB pipe an unprivileged pipe-max-size allows: then libfuse can splice instead of
+// copying. Set both at INIT (max_write, max_read) and as the max_read mount option, which must agree.
+inline constexpr unsigned kMaxRequestBytes = 1024 * 1024 - 4096;
+
 struct MountContext {
     MountConfig config;
     std::unique_ptr<fs::NodeTable> nodes;
