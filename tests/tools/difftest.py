@@ -175,6 +175,15 @@ class Side:
 
 
 def zero_between(fd: int, start: int, end: int) -> bool:
+    # The op's descriptor may be write-only: read through a fresh open of the same file.
+    reader = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY)
+    try:
+        return _zero_between(reader, start, end)
+    finally:
+        os.close(reader)
+
+
+def _zero_between(fd: int, start: int, end: int) -> bool:
     pos = start
     while pos < end:
         chunk = os.pread(fd, min(1 << 20, end - pos), pos)
@@ -239,11 +248,10 @@ class Runner:
             return self.call(lambda: os.pwrite(fd, payload(op), op["off"]))
         if k == "write":
             return self.call(lambda: os.write(fd, payload(op)))
-        if k == "lseek":
-            return self.call(lambda: os.lseek(fd, op["off"], op["whence"]))
-        if k == "seekdh":
+        if k in ("lseek", "seekdh"):
             if stat.S_ISDIR(os.fstat(fd).st_mode):
-                return ("directory",)  # FUSE answers for directories in the kernel, from i_size
+                # Directory offsets are cookies and FUSE answers from its own i_size: nothing to compare.
+                return ("directory",)
             return self.call(lambda: os.lseek(fd, op["off"], op["whence"]))
         if k == "ftruncate":
             return self.call(lambda: os.ftruncate(fd, op["size"]))

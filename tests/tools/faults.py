@@ -77,7 +77,10 @@ def test_sigterm(binary: str) -> None:
                 except subprocess.TimeoutExpired:
                     raise Failure("the daemon did not exit within 10 s of SIGTERM")
             finally:
-                os.close(held)
+                try:
+                    os.close(held)
+                except OSError as e:  # the flush of a file on a connection that is gone
+                    print(f"  close of the held file after shutdown: {errno.errorcode.get(e.errno)}")
             check(H.wait_until(lambda: not H.is_mounted(m.path), 5),
                   f"still mounted 5 s after the daemon exited on SIGTERM: {m.path}")
             check(code == 0, f"daemon exit code on SIGTERM is {code}, expected 0; log: {m.log()[-800:]}")

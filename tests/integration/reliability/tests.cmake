@@ -34,5 +34,5 @@ endforeach()
 fastfs_reliability_test(permissions_xfs 120 permtest.py --fs xfs)
 
 # 5. Many files: bounded daemon fds, no EMFILE, space freed.
-fastfs_reliability_test(manyfiles_xfs 300 manyfiles.py --fs xfs --files 50000 --fd-bound 5000)
+fastfs_reliability_test(manyfiles_xfs 300 manyfiles.py --fs xfs --files 50000 --fd-bound 5500)
 set_tests_properties(reliability_manyfiles_xfs PROPERTIES PROCESSORS 2)
