@@ -1,11 +1,89 @@
-// Placeholder until the command line lands.
+// The command line: CLI11 recognizes the words, the commands do the work. Every failure is one line
+// starting "fastfs: ", exit 2 for a wrong command line and 1 for a refusal by the system.
 #include "fastfs/cli/cli.hpp"
 
-#include <cstdio>
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "fastfs/cli/clone_command.hpp"
+#include "fastfs/cli/copy_command.hpp"
+#include "fastfs/cli/errors.hpp"
+#include "fastfs/cli/help.hpp"
+#include "fastfs/cli/mount_command.hpp"
+#include "fastfs/cli/stats_command.hpp"
 
 namespace fastfs::cli {
-int run(int, char**) {
-    std::fprintf(stderr, "fastfs: not built yet\n");
-    return 2;
+namespace {
+
+struct ToolArguments {
+    std::string first;   // MOUNTPOINT for stats, SRC for clone/copy
+    std::string second;  // DST
+    bool json = false;
+};
+
+void add_mount_arguments(CLI::App& app, MountRequest& request) {
+    // One value per -o so that positionals may follow it; repeated -o accumulate in order.
+    app.add_option("-o", request.option_lists, "mount options, comma-separated (listed below)")
+        ->type_name("OPTS")
+        ->allow_extra_args(false);
+    app.add_flag("-f,--foreground", request.foreground, "stay in the foreground instead of daemonizing");
+    app.add_flag("-d,--debug", request.debug, "print every FUSE request (implies -f)");
+    app.add_option("--log-level", request.log_level, "trace, debug, info, warn, error or off (default info)")
+        ->type_name("LEVEL");
+    app.add_option("BACKING", request.backing, "directory whose files the mount shows");
+    app.add_option("MOUNTPOINT", request.mountpoint, "directory to mount on (outside BACKING)");
 }
+
+CLI::App* add_tool(CLI::App& app, const char* name, const char* description) {
+    auto* tool = app.add_subcommand(name, description);
+    tool->fallthrough(false);
+    return tool;
+}
+
+void add_tools(CLI::App& app, ToolArguments& tool) {
+    auto* stats = add_tool(app, "stats", "print the counters of a fastfs mount");
+    stats->add_option("MOUNTPOINT", tool.first, "a directory inside the fastfs mount")->required();
+    stats->add_flag("--json", tool.json, "print one JSON object instead of name: value lines");
+
+    auto* clone =
+        add_tool(app, "clone", "make DST share all of SRC's blocks (reflink) or fail; never copies");
+    clone->add_option("SRC", tool.first, "file to clone")->required();
+    clone->add_option("DST", tool.second, "new file, or directory to clone into")->required();
+
+    auto* copy =
+        add_tool(app, "copy", "copy SRC to DST by the fastest path: reflink, else sparse extent copy");
+    copy->add_option("SRC", tool.first, "file to copy")->required();
+    copy->add_option("DST", tool.second, "new file, or directory to copy into")->required();
+}
+
+int dispatch(const CLI::App& app, const MountRequest& mount, const ToolArguments& tool) {
+    if (app.got_subcommand("stats")) return run_stats(tool.first, tool.json);
+    if (app.got_subcommand("clone")) return run_clone(tool.first, tool.second);
+    if (app.got_subcommand("copy")) return run_copy(tool.first, tool.second);
+    return run_mount(mount);
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+    CLI::App app{"fastfs: a FUSE passthrough filesystem whose copies become reflinks or sparse copies",
+                 "fastfs"};
+    app.set_version_flag("-V,--version", version_text());
+    app.require_subcommand(0, 1);
+    MountRequest mount;
+    ToolArguments tool;
+    add_mount_arguments(app, mount);
+    add_tools(app, tool);
+    app.footer(mount_options_help());  // after the tools, which would otherwise inherit it
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& done) {  // --help, --version
+        return app.exit(done);
+    } catch (const CLI::ParseError& error) {
+        return report(CliError{kExitUsage, error.what()});
+    }
+    return dispatch(app, mount, tool);
+}
+
 }  // namespace fastfs::cli

@@ -1,0 +1,34 @@
+// A progress bar on stderr for long copies: drawn only when stderr is a terminal and the work has run
+// longer than half a second, so quick copies and scripts see nothing but the summary.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace fastfs::cli {
+
+class ProgressBar {
+  public:
+    explicit ProgressBar(uint64_t total_bytes, bool enabled);
+    ProgressBar(const ProgressBar&) = delete;
+    ProgressBar& operator=(const ProgressBar&) = delete;
+    ~ProgressBar();  // erases the bar
+
+    // Whether stderr is a terminal (the default for `enabled`).
+    static bool stderr_is_terminal();
+
+    void update(uint64_t done_bytes);
+
+  private:
+    void draw(uint64_t done_bytes, std::chrono::steady_clock::time_point now);
+    void erase();
+
+    using Clock = std::chrono::steady_clock;
+    uint64_t total_;
+    bool enabled_;
+    bool drawn_ = false;
+    Clock::time_point started_ = Clock::now();
+    Clock::time_point last_draw_{};
+};
+
+}  // namespace fastfs::cli

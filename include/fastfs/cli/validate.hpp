@@ -1,0 +1,34 @@
+// Checks made before mounting, so that a bad command line or an unusable system gives one clear line
+// instead of a libfuse message, a hang (recursive mount) or a half-started daemon.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fastfs/cli/errors.hpp"
+#include "fastfs/fuse/mount_config.hpp"
+
+namespace fastfs::cli {
+
+struct MountPaths {
+    std::filesystem::path backing;     // canonical
+    std::filesystem::path mountpoint;  // canonical
+};
+
+// Both must be existing, reachable directories; the mountpoint must not be a stale or live FUSE mount
+// and must lie outside the backing tree (a mount inside its own backing tree calls into itself).
+Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_view mountpoint);
+
+// /dev/fuse usable by this process; for a non-root user, a setuid fusermount3, write access to the
+// mountpoint and, for allow_other, user_allow_other in /etc/fuse.conf.
+Checked<void> check_mount_permission(const fuse::MountConfig& config);
+
+// The filesystem type mounted exactly at `canonical_path` (e.g. "fuse.fastfs"), from /proc/self/mountinfo.
+std::optional<std::string> mounted_type_at(const std::filesystem::path& canonical_path);
+
+// The message for a mountpoint whose FUSE daemon died (stat gives ENOTCONN).
+std::string stale_mount_message(std::string_view path);
+
+}  // namespace fastfs::cli

@@ -1,0 +1,96 @@
+#include "fastfs/cli/clone_command.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+
+#include "fastfs/cli/errors.hpp"
+#include "fastfs/cli/paths.hpp"
+#include "fastfs/cli/temp_file.hpp"
+#include "fastfs/copy/engine.hpp"
+#include "fastfs/ioctl_abi.h"
+#include "fastfs/sys/result.hpp"
+
+namespace fastfs::cli {
+namespace {
+
+// ENOTTY (the kernel's answer when no one knows the command) means the file is not in a fastfs mount.
+// Returns the token, nullopt outside fastfs, or the error.
+Checked<std::optional<__u64>> request_clone_token(int source_fd, const std::string& source) {
+    fastfs_clone_token token{};
+    if (sys::retry_eintr([&] { return ::ioctl(source_fd, FASTFS_IOC_CLONE_SOURCE, &token); }) == 0)
+        return std::optional<__u64>(token.token);
+    int error = errno;
+    if (error == ENOTTY) return std::optional<__u64>();
+    return runtime_error("cannot clone " + source + ": " + errno_text(error));
+}
+
+bool inside_fastfs(int dir_fd) {
+    fastfs_stats probe{};
+    return ::ioctl(dir_fd, FASTFS_IOC_GET_STATS, &probe) == 0;
+}
+
+std::string refusal_message(const std::string& source, int error, bool through_fastfs) {
+    if (error == EOPNOTSUPP || error == EXDEV || error == EINVAL)
+        return "cannot clone " + source + ": the " + std::string(through_fastfs ? "backing " : "") +
+               "filesystem cannot share blocks between these files (reflink needs XFS with reflink=1 or "
+               "btrfs, "
+               "both files on the same filesystem)";
+    if (error == ENOTTY) return "cannot clone " + source + ": not inside a fastfs mount";
+    return "cannot clone " + source + ": " + errno_text(error);
+}
+
+sys::Result<void> clone_through_mount(__u64 token, int destination_fd) {
+    fastfs_clone_request request{token, 0, 0, 0};  // length 0: the whole file
+    if (sys::retry_eintr([&] { return ::ioctl(destination_fd, FASTFS_IOC_CLONE_INTO, &request); }) == 0)
+        return {};
+    return sys::fail_errno();
+}
+
+// Decides the route: through the daemon when both ends are in one fastfs mount, directly when neither is.
+Checked<std::optional<__u64>> choose_route(const OpenedSource& src, const Destination& dst,
+                                           const std::string& source) {
+    auto token = request_clone_token(src.fd.get(), source);
+    if (!token) return token;
+    bool destination_in_fastfs = inside_fastfs(dst.dir.get());
+    if (token->has_value() && !destination_in_fastfs)
+        return runtime_error("cannot clone " + source + " to " + dst.display + ": " + dst.display +
+                             " is not inside a fastfs mount (" + source + " is)");
+    if (!token->has_value() && destination_in_fastfs)
+        return runtime_error("cannot clone " + source + " to " + dst.display + ": " + source +
+                             " is not inside a fastfs mount (" + dst.display + " is)");
+    struct stat dir_st {};
+    if (token->has_value() && ::fstat(dst.dir.get(), &dir_st) == 0 && dir_st.st_dev != src.st.st_dev)
+        return runtime_error("cannot clone " + source + " to " + dst.display +
+                             ": they are on two different fastfs mounts");
+    return token;
+}
+
+}  // namespace
+
+int run_clone(const std::string& source, const std::string& destination) {
+    auto src = open_source(source);
+    if (!src) return report(src.error());
+    auto dst = resolve_destination(source, src->st, destination);
+    if (!dst) return report(dst.error());
+    auto token = choose_route(*src, *dst, source);
+    if (!token) return report(token.error());
+
+    auto pending = PendingFile::create(dst->dir.get(), dst->name, O_WRONLY);
+    if (!pending) return report(pending.error());
+    bool through_fastfs = token->has_value();
+    auto cloned = through_fastfs ? clone_through_mount(**token, pending->fd())
+                                 : copy::clone_whole_file(src->fd.get(), pending->fd());
+    if (!cloned)
+        return report(CliError{kExitFailure, refusal_message(source, cloned.error(), through_fastfs)});
+    if (auto meta = copy_mode_and_times(pending->fd(), src->st, dst->display); !meta)
+        return report(meta.error());
+    if (auto done = pending->commit(); !done) return report(done.error());
+    return kExitOk;
+}
+
+}  // namespace fastfs::cli

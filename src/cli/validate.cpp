@@ -1,0 +1,193 @@
+#include "fastfs/cli/validate.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "fastfs/sys/unique_fd.hpp"
+
+namespace fastfs::cli {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kFuseDevice = "/dev/fuse";
+
+std::string path_error(std::string_view role, std::string_view path, int error) {
+    return std::string(role) + " " + std::string(path) + ": " + errno_text(error);
+}
+
+// stat() first: canonicalizing a dead FUSE mount fails with ENOTCONN and says nothing useful.
+Checked<fs::path> existing_directory(std::string_view role, std::string_view path) {
+    struct stat st {};
+    if (::stat(std::string(path).c_str(), &st) != 0) {
+        int error = errno;
+        if (error == ENOTCONN) return runtime_error(stale_mount_message(path));
+        return runtime_error(path_error(role, path, error));
+    }
+    if (!S_ISDIR(st.st_mode)) return runtime_error(path_error(role, path, ENOTDIR));
+    char resolved[PATH_MAX];
+    if (::realpath(std::string(path).c_str(), resolved) == nullptr)
+        return runtime_error(path_error(role, path, errno));
+    if (::access(resolved, X_OK) != 0) return runtime_error(path_error(role, path, errno));
+    return fs::path(resolved);
+}
+
+bool same_inode(const struct stat& a, const struct stat& b) {
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// Walks from the mountpoint up to "/" comparing inodes, which also catches the backing tree reached
+// through a bind mount or a second path that canonical names cannot see.
+bool inside_tree(const fs::path& tree, const fs::path& candidate) {
+    struct stat tree_st {};
+    if (::stat(tree.c_str(), &tree_st) != 0) return false;
+    for (fs::path dir = candidate;; dir = dir.parent_path()) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) == 0 && same_inode(st, tree_st)) return true;
+        if (dir == dir.root_path() || dir.empty()) return false;
+    }
+}
+
+std::string unescape_mountinfo(std::string_view field) {
+    std::string out;
+    for (size_t i = 0; i < field.size(); ++i) {
+        if (field[i] == '\\' && i + 3 < field.size()) {
+            out += static_cast<char>(std::strtol(std::string(field.substr(i + 1, 3)).c_str(), nullptr, 8));
+            i += 3;
+        } else {
+            out += field[i];
+        }
+    }
+    return out;
+}
+
+std::optional<fs::path> find_fusermount() {
+    std::string search = "/usr/bin:/bin";
+    if (const char* path = std::getenv("PATH")) search = std::string(path) + ":" + search;
+    std::istringstream dirs(search);
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+        fs::path candidate = fs::path(dir.empty() ? "." : dir) / "fusermount3";
+        if (::access(candidate.c_str(), F_OK) == 0) return candidate;
+    }
+    return std::nullopt;
+}
+
+bool fuse_conf_allows_other() {
+    std::ifstream conf("/etc/fuse.conf");
+    std::string line;
+    while (std::getline(conf, line)) {
+        auto start = line.find_first_not_of(" \t");
+        if (start != std::string::npos && line.compare(start, 16, "user_allow_other") == 0) return true;
+    }
+    return false;
+}
+
+Checked<void> check_fuse_device_exists() {
+    struct stat st {};
+    if (::stat(kFuseDevice, &st) == 0) return {};
+    int error = errno;
+    return runtime_error(std::string(kFuseDevice) + ": " + errno_text(error) +
+                         " (load the fuse module or pass --device /dev/fuse to the container)");
+}
+
+Checked<void> check_fuse_device_opens() {
+    if (auto exists = check_fuse_device_exists(); !exists) return exists;
+    sys::UniqueFd fd(::open(kFuseDevice, O_RDWR | O_CLOEXEC));
+    if (fd) return {};
+    int error = errno;
+    std::string hint = (error == ENODEV || error == ENXIO)
+                           ? " (load the fuse module: modprobe fuse)"
+                           : " (in a container, pass --device /dev/fuse and allow it in the device cgroup)";
+    return runtime_error(std::string(kFuseDevice) + ": " + errno_text(error) + hint);
+}
+
+// A non-root mount goes through the setuid fusermount3, which opens /dev/fuse itself and enforces
+// its own rules; check the ones it would refuse with a less helpful message.
+Checked<void> check_unprivileged_mount(const fuse::MountConfig& config) {
+    if (auto exists = check_fuse_device_exists(); !exists) return exists;
+    std::string who = "uid " + std::to_string(::geteuid());
+    auto helper = find_fusermount();
+    struct stat st {};
+    if (!helper || ::stat(helper->c_str(), &st) != 0 || st.st_uid != 0 || (st.st_mode & S_ISUID) == 0)
+        return runtime_error("cannot mount as " + who +
+                             ": fusermount3 is missing or not setuid root (install fuse3, or mount as root)");
+    if (::access(helper->c_str(), X_OK) != 0)
+        return runtime_error("cannot mount as " + who + ": " + helper->string() + ": " + errno_text(errno));
+    if (config.allow_other && !fuse_conf_allows_other())
+        return runtime_error(
+            "cannot mount as " + who +
+            " with allow_other: add 'user_allow_other' to /etc/fuse.conf (or mount as root)");
+    const auto& mnt = config.mountpoint;
+    if (::access(mnt.c_str(), W_OK) != 0)
+        return runtime_error("mountpoint " + mnt.string() + ": " + errno_text(errno) +
+                             " (a non-root user needs write access to the mountpoint)");
+    if (::stat(mnt.c_str(), &st) == 0 && (st.st_mode & S_ISVTX) != 0 && st.st_uid != ::getuid())
+        return runtime_error("mountpoint " + mnt.string() + ": " + errno_text(EPERM) +
+                             " (sticky directory not owned by " + who + ")");
+    return {};
+}
+
+}  // namespace
+
+std::string stale_mount_message(std::string_view path) {
+    std::string p(path);
+    return p + " is a stale FUSE mount (its daemon died); run `fusermount3 -u " + p + "` (or `umount -l " +
+           p + "`) and mount again";
+}
+
+std::optional<std::string> mounted_type_at(const fs::path& canonical_path) {
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::string line;
+    std::optional<std::string> type;
+    while (std::getline(mountinfo, line)) {
+        std::istringstream fields(line);
+        std::string id, parent, devno, root, mount_point;
+        fields >> id >> parent >> devno >> root >> mount_point;
+        if (unescape_mountinfo(mount_point) != canonical_path.string()) continue;
+        auto dash = line.find(" - ");
+        if (dash == std::string::npos) continue;
+        std::istringstream tail(line.substr(dash + 3));
+        std::string fstype;
+        tail >> fstype;
+        type = fstype;  // the last entry is the one on top
+    }
+    return type;
+}
+
+Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_view mountpoint) {
+    auto backing_dir = existing_directory("backing directory", backing);
+    if (!backing_dir) return std::unexpected(backing_dir.error());
+    if (::access(backing_dir->c_str(), R_OK) != 0)
+        return runtime_error(path_error("backing directory", backing, errno));
+    auto mount_dir = existing_directory("mountpoint", mountpoint);
+    if (!mount_dir) return std::unexpected(mount_dir.error());
+
+    if (*mount_dir == *backing_dir)
+        return usage_error("mountpoint " + std::string(mountpoint) +
+                           " is the backing directory itself; a mount over its own backing tree calls into "
+                           "itself and hangs (choose a mountpoint outside " +
+                           backing_dir->string() + ")");
+    if (inside_tree(*backing_dir, *mount_dir))
+        return usage_error("mountpoint " + std::string(mountpoint) + " is inside the backing directory " +
+                           backing_dir->string() +
+                           "; a mount inside its own backing tree calls into itself and hangs (choose a "
+                           "mountpoint outside it)");
+    if (auto type = mounted_type_at(*mount_dir); type && type->starts_with("fuse"))
+        return runtime_error(std::string(mountpoint) + " is already mounted (" + *type +
+                             "); unmount it first with `umount " + std::string(mountpoint) + "`");
+    return MountPaths{*backing_dir, *mount_dir};
+}
+
+Checked<void> check_mount_permission(const fuse::MountConfig& config) {
+    if (::geteuid() == 0) return check_fuse_device_opens();
+    return check_unprivileged_mount(config);
+}
+
+}  // namespace fastfs::cli
