@@ -13,6 +13,7 @@ used inodes and space return to where they started (within a few seconds). Print
 from __future__ import annotations
 
 import argparse
+import functools
 import errno
 import os
 import subprocess
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+print = functools.partial(print, flush=True)  # noqa: A001  progress shows up in logs of long runs
 import fastfs_harness as H  # noqa: E402
 
 

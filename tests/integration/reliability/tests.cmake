@@ -13,13 +13,13 @@ function(fastfs_reliability_test name timeout script)
 endfunction()
 
 # The tester must find nothing between two native directories before its verdict on fastfs means anything.
-fastfs_reliability_test(difftest_selftest_xfs 60 difftest.py --native --fs xfs --seeds 1,2,3 --ops 3000)
+fastfs_reliability_test(difftest_selftest_xfs 60 difftest.py --native --fs xfs --seeds 1,2,3 --ops 8000)
 
 # 1. Differential random testing: through the mount vs directly on the same kind of filesystem.
-fastfs_reliability_test(difftest_xfs 120 difftest.py --fs xfs --seeds 1,2,3 --ops 3000)
-fastfs_reliability_test(difftest_ext4 120 difftest.py --fs ext4 --seeds 4,5 --ops 3000)
-fastfs_reliability_test(difftest_btrfs 120 difftest.py --fs btrfs --seeds 6 --ops 3000)
-fastfs_reliability_test(difftest_tmpfs 120 difftest.py --fs tmpfs --seeds 7 --ops 3000)
+fastfs_reliability_test(difftest_xfs 120 difftest.py --fs xfs --seeds 1,2,3 --ops 8000)
+fastfs_reliability_test(difftest_ext4 120 difftest.py --fs ext4 --seeds 4,5 --ops 8000)
+fastfs_reliability_test(difftest_btrfs 120 difftest.py --fs btrfs --seeds 6,7 --ops 8000)
+fastfs_reliability_test(difftest_tmpfs 120 difftest.py --fs tmpfs --seeds 8,9 --ops 8000)
 
 # 2. Concurrent load with a 60 s per-op watchdog.
 fastfs_reliability_test(load_xfs 200 loadtest.py --fs xfs --workers 8 --duration 30)
