@@ -228,10 +228,20 @@ def shares_extents(backing_path: Path) -> str:
 
 
 class Recorder:
-    def __init__(self, out: Path, label: str, rep: int):
-        self.out, self.label, self.rep = out, label, rep
+    """Appends one result line per row. For a FUSE system it first checks the mount is still there: a
+    daemon that exits leaves the bare mountpoint directory, and numbers taken there would be the root
+    filesystem's."""
+
+    def __init__(self, out: Path, label: str, rep: int, mountpoint: Path | None):
+        self.out, self.label, self.rep, self.mountpoint = out, label, rep, mountpoint
+        self.check_mounted()
+
+    def check_mounted(self) -> None:
+        if self.mountpoint is not None and not os.path.ismount(self.mountpoint):
+            sys.exit(f"{self.label}: {self.mountpoint} is no longer mounted")
 
     def __call__(self, key: str, value) -> None:
+        self.check_mounted()
         with open(self.out, "a") as f:
             f.write(f"{self.label}\t{key}\t{self.rep}\t{value}\n")
         shown = f"{value:.4g}" if isinstance(value, float) else value
@@ -242,7 +252,7 @@ def suite(args, sizes: dict) -> None:
     root, backing = Path(args.root), Path(args.backing)
     work = root / f"run-{args.label}"
     backing_work = backing / f"run-{args.label}"
-    record = Recorder(Path(args.out), args.label, args.rep)
+    record = Recorder(Path(args.out), args.label, args.rep, None if args.native else root)
     cpu_start = daemon_cpu_seconds(args.pid) if args.pid else None
     if work.exists():
         shutil.rmtree(work)
@@ -311,7 +321,7 @@ def suite(args, sizes: dict) -> None:
 
 def bigtree(args, sizes: dict) -> None:
     root, backing = Path(args.root), Path(args.backing)
-    record = Recorder(Path(args.out), args.label, 1)
+    record = Recorder(Path(args.out), args.label, 1, None if args.native else root)
     top = root / f"big-{args.label}"
     cpu_start = daemon_cpu_seconds(args.pid) if args.pid else None
     os.sync()
