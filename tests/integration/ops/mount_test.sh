@@ -1,0 +1,198 @@
+#!/bin/bash
+# mount(8), fstab and the mount.fastfs helper against the built fastfs, as an operator would use them.
+#
+# usage: mount_test.sh CASE   (FASTFS_BINARY = the built binary)
+#
+# mount(8) runs helpers only from /sbin. To leave the host's /sbin alone, each case runs in a private mount
+# namespace (unshare -m --propagation private) where a read-only overlayfs puts a directory holding
+# mount.fastfs (from the source tree) and a `fastfs` link to the built binary on top of /usr/sbin (/sbin is
+# a link to usr/sbin on bookworm). Nothing mounted here is visible outside, and the namespace dies with us.
+
+OPS_CASE=${1:-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+case $OPS_CASE in
+type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options) ;;
+*)
+    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options" >&2
+    exit 2
+    ;;
+esac
+
+require_fastfs_binary
+require_fuse
+require_tool unshare findmnt mount umount pgrep
+
+if [ -z "${OPS_IN_PRIVATE_NAMESPACE:-}" ]; then
+    export OPS_IN_PRIVATE_NAMESPACE=1 FASTFS_BINARY
+    # exec: our EXIT trap has nothing to clean yet and must not run twice.
+    exec unshare -m --propagation private "$BASH" "$0" "$@"
+fi
+
+make_scratch
+FASTFS_REAL=$(readlink -f "$FASTFS_BINARY")
+
+# /usr/sbin with mount.fastfs and fastfs added, in this namespace only.
+mkdir -p "$SCRATCH/sbin"
+cp "$SOURCE_ROOT/mount-helpers/mount.fastfs" "$SCRATCH/sbin/mount.fastfs"
+chmod 755 "$SCRATCH/sbin/mount.fastfs"
+ln -s "$FASTFS_REAL" "$SCRATCH/sbin/fastfs"
+mount -t overlay fastfs-ops-sbin -o "lowerdir=$SCRATCH/sbin:/usr/sbin" /usr/sbin ||
+    cannot_set_up "overlayfs over /usr/sbin in a private namespace"
+on_cleanup "umount /usr/sbin"
+[ -x /sbin/mount.fastfs ] || cannot_set_up "/sbin/mount.fastfs not visible through the overlay"
+
+BACKING=$SCRATCH/backing
+mkdir -p "$BACKING"
+echo hello >"$BACKING/hello.txt"
+
+# Makes $SCRATCH/NAME and registers its cleanup (not in a subshell: the cleanup list lives in this shell).
+add_mountpoint() {
+    mkdir -p "$SCRATCH/$1"
+    on_cleanup_fastfs_mount "$SCRATCH/$1"
+}
+
+# What every mount made by this suite must look like, used through the mount, then unmounted cleanly.
+check_fastfs_mount_and_unmount() {
+    local mnt=$1 what=$2
+    expect_mounted "$mnt" fuse.fastfs "$what"
+    mounted_as "$mnt" fuse.fastfs || return 0
+    expect_eq "$(findmnt -rn -o SOURCE --mountpoint "$mnt")" "$BACKING" "$what: mount source"
+    local options
+    options=$(findmnt -rn -o OPTIONS --mountpoint "$mnt")
+    expect_contains "$options" allow_other "$what: options"
+    expect_contains "$options" default_permissions "$what: allow_other turns on default_permissions"
+    expect_eq "$(cat "$mnt/hello.txt" 2>&1)" hello "$what: read through the mount"
+    local name
+    name="written-by-${what// /_}"
+    echo "$what" >"$mnt/$name" || fail "$what: write through the mount"
+    expect_eq "$(cat "$BACKING/$name" 2>&1)" "$what" "$what: written file in the backing directory"
+
+    local pids pid
+    pids=$(fastfs_pids_for "$mnt")
+    [ -n "$pids" ] || fail "$what: no fastfs daemon serves $mnt"
+    for pid in $pids; do
+        expect_eq "$(readlink -f "/proc/$pid/exe")" "$FASTFS_REAL" "$what: daemon is the built binary"
+    done
+
+    umount "$mnt" || fail "$what: umount $mnt"
+    expect_not_mounted "$mnt" "$what: after umount"
+    wait_daemon_gone "$mnt" || fail "$what: fastfs did not exit after umount"
+}
+
+case_type_fastfs() {
+    local mnt
+    add_mountpoint mnt
+    mnt=$SCRATCH/mnt
+    mount -t fastfs "$BACKING" "$mnt" -o allow_other || fail "mount -t fastfs exited $?"
+    # No waiting: mount(8) must return only once the mount exists.
+    check_fastfs_mount_and_unmount "$mnt" "mount -t fastfs"
+}
+
+case_type_fuse_fastfs() {
+    local mnt
+    add_mountpoint mnt
+    mnt=$SCRATCH/mnt
+    mount -t fuse.fastfs "$BACKING" "$mnt" -o allow_other || fail "mount -t fuse.fastfs exited $?"
+    check_fastfs_mount_and_unmount "$mnt" "mount -t fuse.fastfs"
+}
+
+# util-linux 2.40.3 passes SOURCE and DIRECTORY after the options; flags may come anywhere.
+case_helper_argument_order() {
+    local mnt
+    add_mountpoint mnt
+    mnt=$SCRATCH/mnt
+    /sbin/mount.fastfs -o allow_other "$BACKING" "$mnt" || fail "mount.fastfs -o OPTS SRC DIR exited $?"
+    check_fastfs_mount_and_unmount "$mnt" "options first"
+
+    /sbin/mount.fastfs -n "$BACKING" -s -o rw -o allow_other "$mnt" -v ||
+        fail "mount.fastfs with -n -s -v scattered exited $?"
+    check_fastfs_mount_and_unmount "$mnt" "flags scattered"
+
+    /sbin/mount.fastfs "$BACKING" 2>/dev/null && fail "mount.fastfs without DIRECTORY succeeded"
+    /sbin/mount.fastfs "$BACKING" "$mnt" -Z 2>/dev/null && fail "mount.fastfs with an unknown flag succeeded"
+    expect_not_mounted "$mnt" "bad invocations"
+}
+
+# mount -f is "fake": with type fastfs nothing may be mounted and no daemon started. (Type fuse.fastfs
+# goes through mount.fuse3, which ignores -f and mounts: a libfuse limitation, see docs/operations.md.)
+case_fake() {
+    local mnt out
+    add_mountpoint mnt
+    mnt=$SCRATCH/mnt
+    mount -f -t fastfs "$BACKING" "$mnt" -o allow_other || fail "mount -f -t fastfs exited $?"
+    expect_not_mounted "$mnt" "mount -f"
+    [ -z "$(fastfs_pids_for "$mnt")" ] || fail "mount -f started a fastfs daemon"
+
+    out=$(mount -fv -t fastfs "$BACKING" "$mnt" -o allow_other 2>&1) || fail "mount -fv exited $?"
+    expect_contains "$out" "would run" "mount -fv says what it would do"
+    expect_not_mounted "$mnt" "mount -fv"
+
+    # A fake mount of a real fstab entry by its mountpoint alone.
+    printf '%s %s fastfs allow_other,nofail 0 0\n' "$BACKING" "$mnt" >"$SCRATCH/fstab"
+    mount -f -T "$SCRATCH/fstab" "$mnt" || fail "mount -f -T FSTAB DIR exited $?"
+    expect_not_mounted "$mnt" "mount -f -T FSTAB DIR"
+
+    # And -f must not leak into fastfs as "foreground": the real mount returns and keeps running.
+    mount -t fastfs "$BACKING" "$mnt" -o allow_other || fail "mount -t fastfs exited $?"
+    check_fastfs_mount_and_unmount "$mnt" "mount after fake mounts"
+}
+
+case_fstab() {
+    local m1 m2 m3 fstab=$SCRATCH/fstab
+    add_mountpoint m1
+    m1=$SCRATCH/m1
+    add_mountpoint m2
+    m2=$SCRATCH/m2
+    add_mountpoint m3
+    m3=$SCRATCH/m3
+    {
+        echo "# fastfs ops test fstab"
+        echo "$BACKING $m1 fastfs      allow_other,nofail,x-systemd.requires-mounts-for=$BACKING 0 0"
+        echo "$BACKING $m2 fuse.fastfs allow_other,nofail,_netdev,x-systemd.after=network.target 0 0"
+        echo "$BACKING $m3 fastfs      noauto,allow_other,comment=manual 0 0"
+    } >"$fstab"
+
+    # By mountpoint alone: mount(8) finds source, type and options in the fstab.
+    mount -T "$fstab" "$m1" || fail "mount -T FSTAB $m1 exited $?"
+    check_fastfs_mount_and_unmount "$m1" "fstab fastfs by mountpoint"
+    mount -T "$fstab" "$m2" || fail "mount -T FSTAB $m2 exited $?"
+    check_fastfs_mount_and_unmount "$m2" "fstab fuse.fastfs by mountpoint"
+    mount -T "$fstab" "$m3" || fail "mount -T FSTAB $m3 (noauto, explicit) exited $?"
+    check_fastfs_mount_and_unmount "$m3" "fstab noauto by mountpoint"
+
+    mount -a -T "$fstab" || fail "mount -a -T FSTAB exited $?"
+    expect_mounted "$m1" fuse.fastfs "mount -a: fastfs line"
+    expect_mounted "$m2" fuse.fastfs "mount -a: fuse.fastfs line"
+    expect_not_mounted "$m3" "mount -a: noauto line"
+    # A second mount -a leaves mounted entries alone and succeeds.
+    mount -a -T "$fstab" || fail "second mount -a -T FSTAB exited $?"
+    expect_eq "$(findmnt -rn --mountpoint "$m1" | wc -l)" 1 "second mount -a does not stack mounts"
+
+    umount "$m1" "$m2" || fail "umount $m1 $m2"
+    expect_not_mounted "$m1" "after umount"
+    expect_not_mounted "$m2" "after umount"
+    wait_daemon_gone "$m1" || fail "daemon for $m1 did not exit"
+    wait_daemon_gone "$m2" || fail "daemon for $m2 did not exit"
+}
+
+# Options that belong to fstab and systemd: fastfs itself must take and ignore them, because not every
+# caller (systemd units, scripts, mount.fuse3 of other versions) strips them before fastfs sees them.
+case_fstab_only_options() {
+    local mnt status
+    add_mountpoint mnt
+    mnt=$SCRATCH/mnt
+    local options="allow_other,defaults,auto,nofail,_netdev,user,nouser,users,owner,group,comment=ops"
+    options+=",x-systemd.requires-mounts-for=$BACKING,x-systemd.automount,x-systemd.device-timeout=5,x-ops=1,rw"
+    "$FASTFS_BINARY" "$BACKING" "$mnt" -o "$options" || fail "fastfs -o $options exited $?"
+    check_fastfs_mount_and_unmount "$mnt" "fstab-only options"
+
+    "$FASTFS_BINARY" "$BACKING" "$mnt" -o allow_other,no_such_option 2>/dev/null
+    status=$?
+    [ "$status" -ne 0 ] || fail "fastfs accepted an unknown option"
+    expect_not_mounted "$mnt" "unknown option"
+    [ -z "$(fastfs_pids_for "$mnt")" ] || fail "a daemon is left after a refused option"
+}
+
+"case_$OPS_CASE"
