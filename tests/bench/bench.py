@@ -356,6 +356,25 @@ def make_sparse(path: Path, apparent: int, data: int, pieces: int) -> None:
         os.close(fd)
 
 
+def copy_whole_file(src: Path, dst: Path) -> None:
+    """What an application that calls copy_file_range(2) itself does (cp 9.1 does not for sparse files:
+    it walks SEEK_DATA itself and reads/writes). Through fastfs each call is one FUSE COPY_FILE_RANGE."""
+    fd_in = os.open(src, os.O_RDONLY)
+    try:
+        fd_out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            left = os.fstat(fd_in).st_size
+            while left > 0:
+                copied = os.copy_file_range(fd_in, fd_out, min(left, 1 << 30))
+                if copied == 0:
+                    break
+                left -= copied
+        finally:
+            os.close(fd_out)
+    finally:
+        os.close(fd_in)
+
+
 def prepare(args, sizes: dict) -> None:
     shared = Path(args.backing) / "shared"
     shared.mkdir(exist_ok=True)
@@ -468,6 +487,9 @@ def main() -> None:
     p.add_argument("apparent", type=int)
     p.add_argument("data", type=int)
     p.add_argument("pieces", type=int)
+    p = sub.add_parser("cfr", help="copy SRC to DST with copy_file_range(2) calls; prints ms")
+    p.add_argument("src")
+    p.add_argument("dst")
     p = sub.add_parser("table")
     p.add_argument("--sizes", choices=SIZES, default="full")
     p.add_argument("--results", required=True)
@@ -479,6 +501,9 @@ def main() -> None:
         return
     if args.command == "mkfile":
         write_file(Path(args.path), args.bytes)
+        return
+    if args.command == "cfr":
+        print(f"{1000 * timed(copy_whole_file, Path(args.src), Path(args.dst)):.0f}")
         return
     if args.command == "mksparse":
         make_sparse(Path(args.path), args.apparent, args.data, args.pieces)

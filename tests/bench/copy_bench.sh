@@ -6,8 +6,9 @@
 #
 #   XFS (reflink=1): cp of a 1 GiB and a 10 GiB file inside the mount vs `cp --reflink=always` on the
 #                    backing XFS, in ms; the copy must share all its extents (filefrag -v, backing path).
-#   ext4:            cp of a sparse file (8 GiB apparent, 16 MiB of data in 16 extents) inside the mount vs
-#                    `cp` on ext4: time and the blocks the copy allocated (st_blocks).
+#   ext4:            cp and a whole-file copy_file_range of a sparse file (8 GiB apparent, 16 MiB of data in
+#                    16 extents) inside the mount vs the same on ext4: time and the blocks the copy allocated
+#                    (st_blocks), byte comparison.
 #   After each part: `fastfs stats MNT` and `--json` (tolerated if the subcommand does not exist yet).
 #
 #   --quick    64 MiB / 256 MiB files and a 512 MiB-apparent sparse file: a smoke run
@@ -147,37 +148,46 @@ done
 # ------------------------------------------------------------------------------------- ext4 sparse copy
 echo
 echo "== ext4: sparse file $(human $SPARSE_APPARENT) apparent, $(human $SPARSE_DATA) of data in" \
-    "$SPARSE_PIECES extents: in-mount cp vs native cp"
+    "$SPARSE_PIECES extents: in-mount copies vs native"
 bench_make_loop_fs ext4 "$EXT4_IMAGE" ext4
 EXT4=$BENCH_LAST_MOUNT
 mount_fastfs "$EXT4" mnt-ext4
 "${PY[@]}" mksparse "$EXT4/sparse.bin" "$SPARSE_APPARENT" "$SPARSE_DATA" "$SPARSE_PIECES"
 echo "source allocated: $(human "$(allocated_bytes "$EXT4/sparse.bin")")"
-printf '%-8s %-24s %-18s %-18s %s\n' who "ms (runs)" "allocated (best)" "identical" "via mount st_blocks"
-native_runs=() native_alloc=""
-for ((rep = 1; rep <= REPS; rep++)); do
-    timed_cp_ms ms "$EXT4/sparse.bin" "$EXT4/native-copy.bin"
-    native_runs+=("$ms")
-    native_alloc=$(allocated_bytes "$EXT4/native-copy.bin")
-    rm -f "$EXT4/native-copy.bin"
-done
-printf '%-8s %-24s %-18s %-18s %s\n' native "${native_runs[*]}" "$(human "$native_alloc")" "-" "-"
-if [[ -n $FASTFS_MNT ]]; then
-    fastfs_runs=() fastfs_alloc="" identical="" via_mount=""
-    for ((rep = 1; rep <= REPS; rep++)); do
-        if timed_cp_ms ms "$FASTFS_MNT/sparse.bin" "$FASTFS_MNT/fastfs-copy.bin"; then
-            fastfs_runs+=("$ms")
-            fastfs_alloc=$(allocated_bytes "$EXT4/fastfs-copy.bin")
-            via_mount=$(human "$(allocated_bytes "$FASTFS_MNT/fastfs-copy.bin")")
-            if ((rep == 1)); then
-                cmp -s "$EXT4/sparse.bin" "$EXT4/fastfs-copy.bin" && identical=yes || identical="NO"
-            fi
+# sparse_case WHO METHOD ROOT REPS: copies ROOT/sparse.bin to ROOT/copy.bin REPS times by METHOD (cp, or
+# cfr = one program calling copy_file_range(2) over the whole file) and prints time, the blocks the copy
+# allocated on ext4, whether it is identical, and st_blocks as seen through ROOT.
+sparse_case() {
+    local who=$1 method=$2 root=$3 reps=$4 rep ms runs=() alloc="" identical="" seen=""
+    for ((rep = 1; rep <= reps; rep++)); do
+        sync
+        if [[ $method == cp ]]; then
+            timed_cp_ms ms "$root/sparse.bin" "$root/copy.bin" || ms=FAILED
         else
-            fastfs_runs+=("FAILED")
+            ms=$("${PY[@]}" cfr "$root/sparse.bin" "$root/copy.bin") || ms=FAILED
         fi
-        rm -f "$FASTFS_MNT/fastfs-copy.bin"
+        runs+=("$ms")
+        if [[ $ms != FAILED ]]; then
+            alloc=$(human "$(allocated_bytes "$EXT4/copy.bin")")
+            seen=$(human "$(allocated_bytes "$root/copy.bin")")
+            ((rep == 1)) && { cmp -s "$EXT4/sparse.bin" "$EXT4/copy.bin" && identical=yes || identical=NO; }
+        fi
+        rm -f "$root/copy.bin"
     done
-    printf '%-8s %-24s %-18s %-18s %s\n' fastfs "${fastfs_runs[*]}" "$(human "${fastfs_alloc:-0}")" \
-        "$identical" "$via_mount"
+    printf '%-8s %-15s %-24s %-14s %-10s %s\n' "$who" "$method" "${runs[*]}" "$alloc" "$identical" "$seen"
+}
+
+printf '%-8s %-15s %-24s %-14s %-10s %s\n' who how "ms (runs)" allocated identical "st_blocks seen"
+sparse_case native cp "$EXT4" "$REPS"
+[[ -n $FASTFS_MNT ]] && sparse_case fastfs cp "$FASTFS_MNT" "$REPS"
+# Natively, ext4 has no copy_file_range of its own: the kernel splices, filling holes (one run: it writes
+# the whole apparent size).
+sparse_case native cfr "$EXT4" 1
+if [[ -n $FASTFS_MNT ]]; then
+    sparse_case fastfs cfr "$FASTFS_MNT" "$REPS"
     bench_print_fastfs_stats "$FASTFS_BIN" "$FASTFS_MNT"
 fi
+echo
+echo "cp = coreutils cp (9.1 walks SEEK_DATA/SEEK_HOLE itself and copies data with read/write, so through a"
+echo "mount it tests FUSE_LSEEK and st_blocks, not the copy engine); cfr = copy_file_range(2) over the whole"
+echo "file, which fastfs turns into its extent-aware copy."
