@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -34,7 +34,8 @@ CommandResult run(const std::string& command) {
     if (pipe == nullptr) return result;
     std::array<char, 4096> buf{};
     size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) result.output.append(buf.data(), n);
+    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0)
+        result.output.append(buf.data(), n);
     int status = ::pclose(pipe);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
@@ -42,7 +43,8 @@ CommandResult run(const std::string& command) {
 
 static std::string shell_quote(const std::string& s) {
     std::string out = "'";
-    for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+    for (char c : s)
+        out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
     return out + "'";
 }
 
@@ -66,10 +68,14 @@ ScratchDir::~ScratchDir() {
 
 const char* to_string(FsType type) {
     switch (type) {
-        case FsType::xfs: return "xfs";
-        case FsType::btrfs: return "btrfs";
-        case FsType::ext4: return "ext4";
-        case FsType::tmpfs: return "tmpfs";
+        case FsType::xfs:
+            return "xfs";
+        case FsType::btrfs:
+            return "btrfs";
+        case FsType::ext4:
+            return "ext4";
+        case FsType::tmpfs:
+            return "tmpfs";
     }
     return "?";
 }
@@ -77,10 +83,14 @@ const char* to_string(FsType type) {
 static std::string mkfs_command(FsType type, const fs::path& image) {
     std::string img = shell_quote(image.string());
     switch (type) {
-        case FsType::xfs: return "mkfs.xfs -q -f -m reflink=1 " + img;
-        case FsType::btrfs: return "mkfs.btrfs -q -f " + img;
-        case FsType::ext4: return "mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 " + img;
-        case FsType::tmpfs: return "true";
+        case FsType::xfs:
+            return "mkfs.xfs -q -f -m reflink=1 " + img;
+        case FsType::btrfs:
+            return "mkfs.btrfs -q -f " + img;
+        case FsType::ext4:
+            return "mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 " + img;
+        case FsType::tmpfs:
+            return "true";
     }
     return "false";
 }
@@ -162,8 +172,8 @@ bool is_mounted(const fs::path& path, const std::string& fstype) {
     return false;
 }
 
-std::optional<FastfsMount> FastfsMount::start(const fs::path& backing, const std::vector<std::string>& extra_args,
-                                              std::string* why) {
+std::optional<FastfsMount> FastfsMount::start(const fs::path& backing,
+                                              const std::vector<std::string>& extra_args, std::string* why) {
     FastfsMount m;
     std::string pattern = (scratch_root() / "fastfs-mnt-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) {
@@ -178,14 +188,15 @@ std::optional<FastfsMount> FastfsMount::start(const fs::path& backing, const std
     std::vector<std::string> args = {fastfs_binary(), "-f", backing.string(), m.mountpoint_.string()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, m.log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, m.log_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     int rc = ::posix_spawn(&m.pid_, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -234,7 +245,8 @@ int FastfsMount::stop() {
     }
     if (pid_ > 0) {
         int status = 0;
-        bool gone = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(10));
+        bool gone =
+            wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(10));
         if (!gone) {
             ::kill(pid_, SIGKILL);
             ::waitpid(pid_, &status, 0);

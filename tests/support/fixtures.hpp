@@ -28,14 +28,14 @@ CommandResult run(const std::string& command);
 
 // A private temporary directory, removed with everything in it.
 class ScratchDir {
-public:
+  public:
     explicit ScratchDir(const std::string& prefix = "fastfs-test");
     ScratchDir(const ScratchDir&) = delete;
     ScratchDir& operator=(const ScratchDir&) = delete;
     ~ScratchDir();
     const fs::path& path() const { return path_; }
 
-private:
+  private:
     fs::path path_;
 };
 
@@ -45,7 +45,7 @@ const char* to_string(FsType type);
 // A filesystem of the given type made in a sparse image file and loop-mounted on a private directory
 // (tmpfs is mounted directly). XFS is made with reflink=1.
 class LoopFilesystem {
-public:
+  public:
     // Returns nullopt (with the reason in `why`) when the filesystem cannot be made or mounted here.
     static std::optional<LoopFilesystem> create(FsType type, uint64_t size_bytes, std::string* why = nullptr);
     LoopFilesystem(LoopFilesystem&& other) noexcept;
@@ -56,10 +56,10 @@ public:
     FsType type() const { return type_; }
     const fs::path& path() const { return mount_dir_; }
 
-private:
+  private:
     LoopFilesystem() = default;
     FsType type_ = FsType::tmpfs;
-    fs::path work_dir_;   // holds the image and the mount directory
+    fs::path work_dir_;  // holds the image and the mount directory
     fs::path mount_dir_;
     bool mounted_ = false;
 };
@@ -69,9 +69,10 @@ std::string fastfs_binary();
 
 // fastfs running in the foreground as a child process, mounted over `backing` at a private mountpoint.
 class FastfsMount {
-public:
-    static std::optional<FastfsMount> start(const fs::path& backing, const std::vector<std::string>& extra_args = {},
-                                           std::string* why = nullptr);
+  public:
+    static std::optional<FastfsMount> start(const fs::path& backing,
+                                            const std::vector<std::string>& extra_args = {},
+                                            std::string* why = nullptr);
     FastfsMount(FastfsMount&& other) noexcept;
     FastfsMount& operator=(FastfsMount&&) = delete;
     FastfsMount(const FastfsMount&) = delete;
@@ -84,7 +85,7 @@ public:
     // Output the daemon wrote to stderr so far (for diagnosing failures).
     std::string log() const;
 
-private:
+  private:
     FastfsMount() = default;
     fs::path work_dir_;
     fs::path mountpoint_;

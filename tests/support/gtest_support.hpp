@@ -6,10 +6,10 @@
 
 #include "fixtures.hpp"
 
-#define FASTFS_REQUIRE(optional_value, why)                                        \
-    do {                                                                           \
-        if (!(optional_value)) {                                                   \
-            if (::fastfs::test::in_ci()) FAIL() << "cannot set up: " << (why);    \
-            GTEST_SKIP() << "cannot set up (not in CI, skipping): " << (why);     \
-        }                                                                          \
+#define FASTFS_REQUIRE(optional_value, why)                                    \
+    do {                                                                       \
+        if (!(optional_value)) {                                               \
+            if (::fastfs::test::in_ci()) FAIL() << "cannot set up: " << (why); \
+            GTEST_SKIP() << "cannot set up (not in CI, skipping): " << (why);  \
+        }                                                                      \
     } while (0)
