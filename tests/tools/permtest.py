@@ -187,6 +187,90 @@ def run_probe(root: Path, uid: int = USER) -> list:
     return json.loads(r.stdout)
 
 
+# ---- the clone ioctls (include/fastfs/ioctl_abi.h), raw, as unprivileged users ----------------------------
+
+def _ioc(direction: int, nr: int, size: int) -> int:
+    return (direction << 30) | (size << 16) | (0xFA << 8) | nr
+
+
+IOC_CLONE_SOURCE = _ioc(2, 2, 8)   # _IOR: struct fastfs_clone_token
+IOC_CLONE_INTO = _ioc(1, 3, 32)    # _IOW: struct fastfs_clone_request
+
+
+def clone_token(path: str, flags: int) -> int:
+    import fcntl
+    import struct
+    fd = os.open(path, flags)
+    try:
+        return struct.unpack("Q", fcntl.ioctl(fd, IOC_CLONE_SOURCE, bytes(8)))[0]
+    finally:
+        os.close(fd)
+
+
+def clone_into(token: int, path: str, flags: int) -> str:
+    import fcntl
+    import struct
+    fd = os.open(path, flags, 0o600)
+    try:
+        fcntl.ioctl(fd, IOC_CLONE_INTO, struct.pack("QQQQ", token, 0, 0, 0))
+        return "cloned"
+    finally:
+        os.close(fd)
+
+
+def ioctl_probe(args: list[str]) -> None:
+    """--ioctl token PATH FLAGS | --ioctl into TOKEN PATH FLAGS: prints ["ok", value] or [errno name]."""
+    try:
+        if args[0] == "token":
+            out = ["ok", clone_token(args[1], int(args[2]))]
+        else:
+            out = ["ok", clone_into(int(args[1]), args[2], int(args[3]))]
+    except OSError as e:
+        out = [errno.errorcode.get(e.errno, str(e.errno))]
+    print(json.dumps(out))
+
+
+def run_ioctl_probe(uid: int, args: list[str]) -> list:
+    r = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", PROBE_PYTHON,
+                        str(Path(__file__).resolve()), "--ioctl"] + [str(a) for a in args],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    if r.returncode != 0:
+        raise H.SetupError(f"ioctl probe as uid {uid} failed: {r.stderr.strip()[-800:]}")
+    return json.loads(r.stdout)
+
+
+def check_clone_ioctls(mnt_root: Path, backing_root: Path) -> list[str]:
+    """The daemon runs as root: each step must hold the caller to what the caller's descriptor allows."""
+    problems = []
+    wo = backing_root / "write_only"
+    wo.write_bytes(SECRET)
+    os.chown(wo, OTHER, OTHER)
+    os.chmod(wo, 0o622)  # uid 1000 may write it, not read it
+    target = mnt_root / "open_dir" / "ioctl-target"
+    r = run_ioctl_probe(USER, ["token", mnt_root / "write_only", os.O_WRONLY])
+    print(f"  CLONE_SOURCE on a write-only fd as uid {USER}: {r}")
+    if r[0] == "ok":
+        r2 = run_ioctl_probe(USER, ["into", r[1], target, os.O_WRONLY | os.O_CREAT])
+        problems.append(f"CLONE_SOURCE accepted a write-only descriptor (then CLONE_INTO: {r2})")
+    r = run_ioctl_probe(OTHER, ["token", mnt_root / "secret", os.O_RDONLY])
+    print(f"  CLONE_SOURCE on secret as its owner uid {OTHER}: {r}")
+    if r[0] == "ok":
+        r2 = run_ioctl_probe(USER, ["into", r[1], target, os.O_WRONLY | os.O_CREAT])
+        print(f"  CLONE_INTO with uid {OTHER}'s token as uid {USER}: {r2}")
+        if r2[0] == "ok":
+            problems.append(f"uid {USER} redeemed a clone token issued to uid {OTHER}")
+    r = run_ioctl_probe(USER, ["token", mnt_root / "mine", os.O_RDONLY])
+    if r[0] == "ok":
+        r2 = run_ioctl_probe(USER, ["into", r[1], mnt_root / "ro_other", os.O_RDONLY])
+        print(f"  CLONE_INTO a read-only descriptor: {r2}")
+        if r2[0] == "ok":
+            problems.append("CLONE_INTO accepted a read-only destination descriptor")
+    leaked = backing_root / "open_dir" / "ioctl-target"
+    if leaked.exists() and SECRET[:10] in leaked.read_bytes():
+        problems.append("the secret reached uid 1000's file through the clone ioctls")
+    return problems
+
+
 # ---- fastfs clone / copy as the unprivileged user ---------------------------------------------------------
 
 def run_as_user(args: list[str]) -> subprocess.CompletedProcess:
@@ -231,7 +315,11 @@ def main(argv=None) -> int:
     ap.add_argument("--binary", default=H.default_binary())
     ap.add_argument("--fs", default="xfs", choices=["xfs", "ext4", "btrfs", "tmpfs"])
     ap.add_argument("--probe", help=argparse.SUPPRESS)
+    ap.add_argument("--ioctl", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.ioctl:
+        ioctl_probe(args.ioctl)
+        return 0
     if args.probe:
         probe(args.probe)
         return 0
@@ -245,6 +333,7 @@ def main(argv=None) -> int:
                 through = run_probe(m.path / "via-mount")
                 problems = compare(through, native)
                 problems += check_tools(args.binary, m.path / "via-mount", backing / "via-mount")
+                problems += check_clone_ioctls(m.path / "via-mount", backing / "via-mount")
                 if not m.alive():
                     problems.append("the daemon died")
             # Unmounted: what the backing holds must match as well (ownership really set on disk).
