@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing fastfs needs on Debian bookworm (run as root).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config              # toolchain
+  libfuse3-dev fuse3 libspdlog-dev libcli11-dev libgtest-dev # libraries
+  xfsprogs btrfs-progs e2fsprogs util-linux                 # mkfs.*, filefrag, losetup, mount
+  attr acl python3 strace                                   # test clients: getfattr/setfacl, python, strace
+  dpkg-dev file                                             # cpack -G DEB: dpkg-shlibdeps, file
+  systemd                                                   # systemd-analyze verify for the example unit
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "fastfs: installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# /dev/fuse comes from the fuse module; load it if the node is missing (no-op in most kernels).
+[ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true
