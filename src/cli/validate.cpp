@@ -102,9 +102,10 @@ Checked<void> check_fuse_device_opens() {
     sys::UniqueFd fd(::open(kFuseDevice, O_RDWR | O_CLOEXEC));
     if (fd) return {};
     int error = errno;
-    std::string hint = (error == ENODEV || error == ENXIO)
-                           ? " (load the fuse module: modprobe fuse)"
-                           : " (in a container, pass --device /dev/fuse and allow it in the device cgroup)";
+    std::string hint =
+        (error == ENODEV || error == ENXIO)
+            ? " (load the fuse module: modprobe fuse)"
+            : " (in a container pass --device /dev/fuse; a device cgroup or a nodev /dev forbids it)";
     return runtime_error(std::string(kFuseDevice) + ": " + errno_text(error) + hint);
 }
 

@@ -9,22 +9,22 @@ namespace fastfs::cli {
 
 class ProgressBar {
   public:
-    explicit ProgressBar(uint64_t total_bytes, bool enabled);
+    explicit ProgressBar(bool enabled);
     ProgressBar(const ProgressBar&) = delete;
     ProgressBar& operator=(const ProgressBar&) = delete;
-    ~ProgressBar();  // erases the bar
+    ~ProgressBar();  // finish()
 
     // Whether stderr is a terminal (the default for `enabled`).
     static bool stderr_is_terminal();
 
-    void update(uint64_t done_bytes);
+    void update(uint64_t done_bytes, uint64_t total_bytes);
+    // Erases the bar, so the next line starts clean.
+    void finish();
 
   private:
-    void draw(uint64_t done_bytes, std::chrono::steady_clock::time_point now);
-    void erase();
+    void draw(uint64_t done_bytes, uint64_t total_bytes, std::chrono::steady_clock::time_point now);
 
     using Clock = std::chrono::steady_clock;
-    uint64_t total_;
     bool enabled_;
     bool drawn_ = false;
     Clock::time_point started_ = Clock::now();

@@ -123,6 +123,21 @@ TEST_F(CliErrorsTest, MissingDevFuseIsExplained) {
     EXPECT_FALSE(is_mounted(mountpoint_));
 }
 
+TEST_F(CliErrorsTest, UnopenableDevFuseIsExplained) {
+    // A /dev/fuse node on a nodev filesystem: the real kernel refuses to open it (EACCES), as a container
+    // without the device in its cgroup would (EPERM).
+    auto r =
+        run("unshare --mount --propagation private sh -c 'mount -t tmpfs -o nodev none /dev && "
+            "mknod /dev/fuse c 10 229 && exec " +
+            quote(fastfs_binary()) + " " + b() + " " + m() + "'");
+    FASTFS_REQUIRE(
+        r.output.find("unshare:") == std::string::npos && r.output.find("mknod:") == std::string::npos,
+        "cannot make a mount namespace: " + r.output);
+    EXPECT_ONE_LINE_ERROR(r);
+    EXPECT_TRUE(r.output.starts_with("fastfs: /dev/fuse: Permission denied (")) << r.output;
+    EXPECT_FALSE(is_mounted(mountpoint_));
+}
+
 // Runs the binary as user nobody.
 CommandResult run_as_nobody(const std::string& args) {
     return run("setpriv --reuid=65534 --regid=65534 --clear-groups " + quote(fastfs_binary()) + " " + args);
