@@ -397,7 +397,9 @@ def summarize(row: Row, values: list[str]):
     try:
         numbers = [float(v) for v in values]
     except ValueError:
-        return values[-1] if len(set(values)) == 1 else "/".join(values)
+        # Text cells ("yes", "no (0/3)"): the verdicts, without per-repetition detail unless they differ.
+        verdicts = sorted({v.split(" ")[0] for v in values})
+        return values[-1] if len(set(values)) == 1 else "/".join(verdicts)
     if row.better == "higher":
         return max(numbers)
     if row.better == "lower":
@@ -445,7 +447,8 @@ def table(args) -> None:
                 ratio = value / native_best if row.better == "higher" else native_best / value
                 text += f" ({ratio:.2f})"
                 if row.key == "cp":
-                    text += f" [{value - native_best:+.0f} ms]"
+                    delta = value - native_best
+                    text += f" [{delta:+.1f} ms]" if abs(delta) < 100 else f" [{delta:+,.0f} ms]"
             cells.append(text)
         lines.append(cells)
     widths = [max(len(str(c)) for c in col) for col in zip(headers, *lines)]
