@@ -9,17 +9,18 @@
 namespace fastfs::fuse {
 namespace {
 
-// Flags for the backing open. O_DIRECT is honoured by bypassing the kernel's page cache for this open
-// (direct_io) instead of on the backing descriptor, whose alignment rules the FUSE buffers cannot meet.
+// Flags for the backing open.
+// - O_APPEND is dropped: the kernel already sends every WRITE with its offset (i_size for appends), and
+//   pwrite on an O_APPEND descriptor ignores the offset, which would put mmap writeback of an O_APPEND file
+//   at EOF instead of where the page belongs.
+// - O_DIRECT is honoured by bypassing the kernel's page cache for this open (direct_io) instead of on the
+//   backing descriptor, whose alignment rules the FUSE buffers cannot meet.
+// - With writeback caching the kernel reads pages to fill partial writes, so a write-only open must be
+//   readable on the backing side.
 int backing_flags(const MountContext& ctx, fuse_file_info* fi) {
-    int flags = fi->flags & ~O_DIRECT;
+    int flags = fi->flags & ~(O_DIRECT | O_APPEND);
     if (fi->flags & O_DIRECT) fi->direct_io = 1;
-    if (ctx.config.writeback_cache) {
-        // With writeback caching the kernel reads pages to fill partial writes and decides the append
-        // offset itself, so the backing descriptor must be readable and must not append on its own.
-        if ((flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
-        flags &= ~O_APPEND;
-    }
+    if (ctx.config.writeback_cache && (flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
     return flags;
 }
 

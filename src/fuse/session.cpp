@@ -115,7 +115,8 @@ int run_session(const MountConfig& config) {
     fuse_session_unmount(se.get());
     fuse_remove_signal_handlers(se.get());
     spdlog::info("unmounted {}", config.mountpoint.string());
-    return rc == 0 ? 0 : 1;
+    // libfuse reports a shutdown by SIGTERM/SIGINT/SIGHUP as the (positive) signal number, errors as -errno.
+    return rc >= 0 ? 0 : 1;
 }
 
 }  // namespace fastfs::fuse
