@@ -1,0 +1,89 @@
+#include "pending_file.hpp"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "fastfs/sys/syscalls.hpp"
+
+namespace fastfs::copy::detail {
+namespace {
+
+constexpr int kNameAttempts = 100;
+
+std::string random_temp_name() {
+    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char noise[6] = {};
+    if (::getrandom(noise, sizeof noise, 0) != sizeof noise) {
+        // getrandom cannot really fail for 6 bytes; the pid and address still make a collision unlikely.
+        auto fallback = uint64_t(::getpid()) ^ uint64_t(reinterpret_cast<uintptr_t>(&noise));
+        for (auto& byte : noise)
+            byte = static_cast<unsigned char>(fallback >>= 5);
+    }
+    std::string name = ".fastfs-copy-";
+    for (unsigned char byte : noise)
+        name += kAlphabet[byte % (sizeof kAlphabet - 1)];
+    return name;
+}
+
+// O_TMPFILE is refused with EOPNOTSUPP by filesystems without it, EISDIR by kernels that predate it.
+bool tmpfile_unsupported(int error) {
+    return error == EOPNOTSUPP || error == EISDIR || error == EINVAL;
+}
+
+}  // namespace
+
+PendingFile::PendingFile(int dir_fd, sys::UniqueFd fd, std::string temp_name)
+    : dir_fd_(dir_fd), fd_(std::move(fd)), temp_name_(std::move(temp_name)) {}
+
+PendingFile::PendingFile(PendingFile&& other) noexcept
+    : dir_fd_(other.dir_fd_),
+      fd_(std::move(other.fd_)),
+      temp_name_(std::move(other.temp_name_)),
+      committed_(std::exchange(other.committed_, true)) {
+    other.temp_name_.clear();
+}
+
+PendingFile::~PendingFile() {
+    if (!committed_ && !temp_name_.empty()) ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
+}
+
+sys::Result<PendingFile> PendingFile::create(int dir_fd, mode_t mode) {
+    auto anonymous = sys::open_at(dir_fd, ".", O_TMPFILE | O_RDWR, mode);
+    if (anonymous) return PendingFile(dir_fd, std::move(*anonymous), "");
+    if (!tmpfile_unsupported(anonymous.error())) return sys::fail(anonymous.error());
+    for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
+        std::string name = random_temp_name();
+        auto named = sys::open_at(dir_fd, name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, mode);
+        if (named) return PendingFile(dir_fd, std::move(*named), std::move(name));
+        if (named.error() != EEXIST) return sys::fail(named.error());
+    }
+    return sys::fail(EEXIST);
+}
+
+// An anonymous file gets a temporary name first: linkat cannot replace an existing name, rename can.
+sys::Result<void> PendingFile::link_anonymous() {
+    std::string proc_path = sys::proc_fd_path(fd_.get());
+    for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
+        std::string name = random_temp_name();
+        if (::linkat(AT_FDCWD, proc_path.c_str(), dir_fd_, name.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+            temp_name_ = std::move(name);
+            return {};
+        }
+        if (errno != EEXIST) return sys::fail_errno();
+    }
+    return sys::fail(EEXIST);
+}
+
+sys::Result<void> PendingFile::commit(const std::string& final_name) {
+    if (temp_name_.empty()) {
+        if (auto linked = link_anonymous(); !linked) return linked;
+    }
+    if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, final_name.c_str()) != 0) return sys::fail_errno();
+    committed_ = true;
+    return {};
+}
+
+}  // namespace fastfs::copy::detail
