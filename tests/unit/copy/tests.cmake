@@ -2,6 +2,7 @@
 set(COPY_TEST_DIR ${CMAKE_CURRENT_LIST_DIR})
 add_executable(copy_engine_tests
   ${COPY_TEST_DIR}/copy_range_test.cpp
+  ${COPY_TEST_DIR}/fallback_test.cpp
   ${COPY_TEST_DIR}/file_copy_test.cpp
   ${COPY_TEST_DIR}/holes_test.cpp
   ${COPY_TEST_DIR}/large_file_test.cpp
