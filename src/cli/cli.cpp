@@ -20,6 +20,7 @@ struct ToolArguments {
     std::string first;   // MOUNTPOINT for stats, SRC for clone/copy
     std::string second;  // DST
     bool json = false;
+    std::string reflink = "auto";
 };
 
 void add_mount_arguments(CLI::App& app, MountRequest& request) {
@@ -55,12 +56,21 @@ void add_tools(CLI::App& app, ToolArguments& tool) {
         add_tool(app, "copy", "copy SRC to DST by the fastest path: reflink, else sparse extent copy");
     copy->add_option("SRC", tool.first, "file to copy")->required();
     copy->add_option("DST", tool.second, "new file, or directory to copy into")->required();
+    copy->add_option("--reflink", tool.reflink,
+                     "auto (default), never, or always (= fastfs clone: share blocks or fail)")
+        ->type_name("WHEN");
 }
 
 int dispatch(const CLI::App& app, const MountRequest& mount, const ToolArguments& tool) {
     if (app.got_subcommand("stats")) return run_stats(tool.first, tool.json);
     if (app.got_subcommand("clone")) return run_clone(tool.first, tool.second);
-    if (app.got_subcommand("copy")) return run_copy(tool.first, tool.second);
+    if (app.got_subcommand("copy")) {
+        auto reflink = parse_reflink_mode(tool.reflink);
+        if (!reflink) return report(reflink.error());
+        // FICLONE cannot pass through FUSE; clone knows how to ask a fastfs daemon instead.
+        if (*reflink == copy::ReflinkMode::kAlways) return run_clone(tool.first, tool.second);
+        return run_copy(tool.first, tool.second, *reflink);
+    }
     return run_mount(mount);
 }
 

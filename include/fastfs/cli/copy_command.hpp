@@ -4,8 +4,17 @@
 
 #include <string>
 
+#include "fastfs/cli/errors.hpp"
+#include "fastfs/copy/file_copy.hpp"
+
 namespace fastfs::cli {
 
-int run_copy(const std::string& source, const std::string& destination);
+// "auto", "always" or "never", as in cp --reflink.
+Checked<copy::ReflinkMode> parse_reflink_mode(const std::string& word);
+
+int run_copy(const std::string& source, const std::string& destination, copy::ReflinkMode reflink);
+
+// "copied 64.0 MiB to DST in 0.05 s: 0 B reflinked, 2.0 MiB copied, 62.0 MiB holes"
+std::string copy_summary(const copy::FileCopyReport& report, double seconds);
 
 }  // namespace fastfs::cli

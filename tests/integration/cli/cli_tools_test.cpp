@@ -125,6 +125,29 @@ TEST(CliToolsTest, CopyPrintsASummaryAndKeepsHoles) {
     EXPECT_LT(allocated_bytes(ext4->path() / "copy"), uint64_t(8) << 20) << "holes were filled";
 }
 
+// Inside the mount the copy goes out as copy_file_range and the daemon turns it into a reflink, so
+// the blocks end up shared even though this process only saw a copy_file_range.
+TEST(CliToolsTest, CopyInsideAnXfsMountSharesBlocks) {
+    std::string why;
+    auto xfs = LoopFilesystem::create(FsType::xfs, kFsBytes, &why);
+    FASTFS_REQUIRE(xfs, why);
+    auto mount = FastfsMount::start(xfs->path(), {}, &why);
+    FASTFS_REQUIRE(mount, why);
+    std::string data = pattern_data(8 << 20);
+    write_file(mount->path() / "src", data);
+    auto r = run_fastfs("copy " + quote((mount->path() / "src").string()) + " " +
+                        quote((mount->path() / "dst").string()));
+    ASSERT_EQ(r.exit_code, 0) << r.output << mount->log();
+    EXPECT_NE(r.output.find("copied 8.0 MiB"), std::string::npos) << r.output;
+    EXPECT_EQ(read_file(mount->path() / "dst"), data);
+    EXPECT_GT(shared_extent_count(xfs->path() / "dst"), 0);
+    // --reflink=always is a clone, which inside a mount has to ask the daemon.
+    auto always = run_fastfs("copy --reflink=always " + quote((mount->path() / "src").string()) + " " +
+                             quote((mount->path() / "dst2").string()));
+    ASSERT_EQ(always.exit_code, 0) << always.output << mount->log();
+    EXPECT_GT(shared_extent_count(xfs->path() / "dst2"), 0);
+}
+
 TEST(CliToolsTest, CopyOfAMissingSourceFails) {
     ScratchDir dir("fastfs-cli-copy");
     auto r = run_fastfs("copy " + quote((dir.path() / "nope").string()) + " " +

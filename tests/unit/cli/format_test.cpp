@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "fastfs/cli/copy_command.hpp"
 #include "fastfs/cli/format.hpp"
 
 namespace fastfs::cli {
@@ -40,6 +41,27 @@ TEST(FormatTest, StatsJsonIsOneObjectWithNumbers) {
     EXPECT_EQ(json.substr(json.size() - 2), "}\n");
     EXPECT_NE(json.find("\"fd_cache_hits\": 42"), std::string::npos) << json;
     EXPECT_NE(json.find("\"version\": 1"), std::string::npos) << json;
+}
+
+TEST(FormatTest, CopySummaryIsOneLineWithEveryKindOfByte) {
+    copy::FileCopyReport report;
+    report.destination = "/data/dst";
+    report.bytes = uint64_t(64) << 20;
+    report.copy.bytes_reflinked = uint64_t(1) << 20;
+    report.copy.bytes_copy_file_range = uint64_t(1) << 20;
+    report.copy.bytes_hole = uint64_t(62) << 20;
+    std::string line = copy_summary(report, 0.05);
+    EXPECT_EQ(line,
+              "copied 64.0 MiB to /data/dst in 0.05 s: 1.0 MiB reflinked, 1.0 MiB copied, 62.0 MiB holes");
+    report.owner_preserved = false;
+    EXPECT_TRUE(copy_summary(report, 0.05).ends_with("; owner not preserved"));
+}
+
+TEST(FormatTest, ReflinkModeWords) {
+    EXPECT_EQ(parse_reflink_mode("always").value(), copy::ReflinkMode::kAlways);
+    EXPECT_EQ(parse_reflink_mode("never").value(), copy::ReflinkMode::kNever);
+    EXPECT_EQ(parse_reflink_mode("auto").value(), copy::ReflinkMode::kAuto);
+    EXPECT_FALSE(parse_reflink_mode("sometimes"));
 }
 
 }  // namespace
