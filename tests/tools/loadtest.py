@@ -226,6 +226,16 @@ def run_load(root: str, workers: int, duration: float, watchdog: float, seed: in
              for i in range(workers)]
     for p in procs:
         p.start()
+    try:
+        return supervise(procs, workers, duration, watchdog, heartbeat, current_op, errors, results, mount)
+    finally:
+        for p in procs:  # on SIGTERM or a crash of the supervisor: no worker outlives it
+            if p.is_alive():
+                p.kill()
+                p.join()
+
+
+def supervise(procs, workers, duration, watchdog, heartbeat, current_op, errors, results, mount) -> bool:
     fd_peak, hung, started = 0, None, time.monotonic()
     collected = {}
     while any(p.is_alive() for p in procs):
