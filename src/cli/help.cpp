@@ -36,7 +36,8 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
   negative_timeout=SECONDS  how long the kernel trusts "no such file" (default 0)
   keep_cache              keep page cache across opens while size and mtime are unchanged (default)
   no_keep_cache           drop page cache on every open
-  writeback_cache         let the kernel cache writes and send them later
+  writeback_cache         let the kernel cache writes and send them later (faster small writes, but
+                          SEEK_DATA/SEEK_HOLE may miss data not yet written back)
   no_writeback_cache      send writes at once (default)
   max_threads=N           worker threads serving requests (default 0: automatic)
   fd_cache=N              backing descriptors kept open (default 0: from the open-file limit)

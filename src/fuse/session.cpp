@@ -101,7 +101,6 @@ int run_session(const MountConfig& config) {
         spdlog::error("cannot mount on {} (see the message above)", config.mountpoint.string());
         return 1;
     }
-    spdlog::info("mounted {} on {}", config.backing.string(), config.mountpoint.string());
     if (!config.foreground) {
         // Only now: the parent exits 0 once the mount exists, so `fastfs A B && ls B` works.
         if (fuse_daemonize(0) != 0) {
@@ -111,6 +110,8 @@ int run_session(const MountConfig& config) {
         }
         logging::switch_to_syslog();
     }
+    // After daemonizing, so that mount(8) and scripts see nothing on success; it goes to syslog.
+    spdlog::info("mounted {} on {}", config.backing.string(), config.mountpoint.string());
     int rc = serve(se.get(), config);
     fuse_session_unmount(se.get());
     fuse_remove_signal_handlers(se.get());
