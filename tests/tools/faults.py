@@ -9,6 +9,7 @@
   backing-changes create/rename/delete/truncate/append made directly on the backing are visible through the
                   mount after 1.5 s (attribute/entry timeout 1 s).
   unlinked-open   a file unlinked while open stays readable/writable; after close the space is freed within 5 s.
+  mmap-append     shared-mmap stores to a file opened O_APPEND land at their offsets (writeback WRITE path).
 
   faults.py --binary BUILD/fastfs [--test NAME ...]
 """
@@ -325,9 +326,38 @@ def test_unlinked_open(binary: str) -> None:
                 check(freed, f"unlinked {how}: only {drop:.1f} MiB freed 5 s after close (expected 64)")
 
 
+# ---- page-cache writeback on O_APPEND descriptors ---------------------------------------------------------
+
+def test_mmap_append(binary: str) -> None:
+    """Stores through a shared mapping of a file opened O_RDWR|O_APPEND must land at their offsets: the
+    kernel's writeback WRITE carries an explicit offset, which pwrite() ignores on an O_APPEND descriptor."""
+    import mmap
+    with H.loop_fs("xfs", 512 * MIB) as backing:
+        with H.fastfs_mount(binary, backing) as m:
+            results = {}
+            for label, root in (("native", backing / "native"), ("mount", m.path / "through")):
+                root.mkdir()
+                (root / "f").write_bytes(b"a" * 8192)
+                fd = os.open(root / "f", os.O_RDWR | os.O_APPEND)
+                try:
+                    with mmap.mmap(fd, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE) as mm:
+                        mm[0:5] = b"XXXXX"
+                        mm.flush()
+                finally:
+                    os.close(fd)
+                results[label] = (root / "f").read_bytes()
+            stored = (backing / "through" / "f").read_bytes()
+            check(results["native"] == b"XXXXX" + b"a" * 8187, "native reference behaved unexpectedly")
+            check(stored == results["native"],
+                  f"mmap store on an O_APPEND file: backing has {len(stored)} bytes starting {stored[:8]!r}, "
+                  f"expected 8192 bytes starting b'XXXXXaaa'")
+        print("  mmap stores on an O_APPEND file land at their offsets")
+
+
 TESTS = {
     "sigterm": test_sigterm, "sigkill": test_sigkill, "enospc-xfs": test_enospc_xfs,
     "enospc-ext4": test_enospc_ext4, "backing-changes": test_backing_changes, "unlinked-open": test_unlinked_open,
+    "mmap-append": test_mmap_append,
 }
 
 

@@ -32,7 +32,7 @@ fastfs_reliability_test(load_xfs 200 loadtest.py --fs xfs --workers 8 --duration
 set_tests_properties(reliability_load_xfs PROPERTIES PROCESSORS 2)
 
 # 3. Faults: signals, ENOSPC, changes behind the mount's back, unlinked open files.
-foreach(fault sigterm sigkill enospc-xfs enospc-ext4 backing-changes unlinked-open)
+foreach(fault sigterm sigkill enospc-xfs enospc-ext4 backing-changes unlinked-open mmap-append)
   fastfs_reliability_test(faults_${fault} 120 faults.py --test ${fault})
 endforeach()
 
