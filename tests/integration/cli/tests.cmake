@@ -6,4 +6,4 @@ add_executable(fastfs_cli_integration_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli_tools_test.cpp)
 target_link_libraries(fastfs_cli_integration_tests PRIVATE fastfs_test_support GTest::gtest_main)
 gtest_discover_tests(fastfs_cli_integration_tests TEST_PREFIX "integration.cli." DISCOVERY_TIMEOUT 30
-                     PROPERTIES TIMEOUT 120 LABELS "integration;cli")
+                     PROPERTIES TIMEOUT 120 LABELS cli)
