@@ -34,30 +34,19 @@ void reply_ioctl_out(fuse_req_t req, const void* data, size_t size, size_t out_b
     fuse_reply_ioctl(req, 0, data, size);
 }
 
-// FS_IOC_GETFLAGS/SETFLAGS arrive from the kernel's fileattr code with a 4-byte flags value.
-void file_flags(fuse_req_t req, int fd, unsigned int cmd, const void* in_buf, size_t in_bufsz,
-                size_t out_bufsz) {
-    unsigned int flags = 0;
-    if (cmd == FS_IOC_GETFLAGS) {
-        if (::ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) return reply_error(req, errno);
-        return reply_ioctl_out(req, &flags, sizeof(flags), out_bufsz);
+// Forwards a get/set ioctl pair whose argument is a fixed-size `Value`, as the kernel sends it: the flags
+// pair with a 4-byte unsigned int (from the fileattr code), the fsxattr pair with a struct fsxattr.
+template <typename Value>
+void forward_get_set(fuse_req_t req, int fd, bool get, unsigned long backing_cmd, const void* in_buf,
+                     size_t in_bufsz, size_t out_bufsz) {
+    Value value{};
+    if (get) {
+        if (::ioctl(fd, backing_cmd, &value) != 0) return reply_error(req, errno);
+        return reply_ioctl_out(req, &value, sizeof(value), out_bufsz);
     }
-    if (in_bufsz < sizeof(flags)) return reply_error(req, EINVAL);
-    std::memcpy(&flags, in_buf, sizeof(flags));
-    if (::ioctl(fd, FS_IOC_SETFLAGS, &flags) != 0) return reply_error(req, errno);
-    fuse_reply_ioctl(req, 0, nullptr, 0);
-}
-
-void fs_xattr(fuse_req_t req, int fd, unsigned int cmd, const void* in_buf, size_t in_bufsz,
-              size_t out_bufsz) {
-    struct fsxattr attr {};
-    if (cmd == FS_IOC_FSGETXATTR) {
-        if (::ioctl(fd, FS_IOC_FSGETXATTR, &attr) != 0) return reply_error(req, errno);
-        return reply_ioctl_out(req, &attr, sizeof(attr), out_bufsz);
-    }
-    if (in_bufsz < sizeof(attr)) return reply_error(req, EINVAL);
-    std::memcpy(&attr, in_buf, sizeof(attr));
-    if (::ioctl(fd, FS_IOC_FSSETXATTR, &attr) != 0) return reply_error(req, errno);
+    if (in_bufsz < sizeof(value)) return reply_error(req, EINVAL);
+    std::memcpy(&value, in_buf, sizeof(value));
+    if (::ioctl(fd, backing_cmd, &value) != 0) return reply_error(req, errno);
     fuse_reply_ioctl(req, 0, nullptr, 0);
 }
 
@@ -169,16 +158,19 @@ void ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info* 
     OpenFile& file = open_file(fi);
     switch (cmd) {
         case FS_IOC_GETFLAGS:
-        case FS_IOC_SETFLAGS:
         case FS_IOC32_GETFLAGS:
+            return forward_get_set<unsigned int>(req, file.fd.get(), true, FS_IOC_GETFLAGS, in_buf, in_bufsz,
+                                                 out_bufsz);
+        case FS_IOC_SETFLAGS:
         case FS_IOC32_SETFLAGS:
-            return file_flags(
-                req, file.fd.get(),
-                (cmd == FS_IOC_GETFLAGS || cmd == FS_IOC32_GETFLAGS) ? FS_IOC_GETFLAGS : FS_IOC_SETFLAGS,
-                in_buf, in_bufsz, out_bufsz);
+            return forward_get_set<unsigned int>(req, file.fd.get(), false, FS_IOC_SETFLAGS, in_buf, in_bufsz,
+                                                 out_bufsz);
         case FS_IOC_FSGETXATTR:
+            return forward_get_set<struct fsxattr>(req, file.fd.get(), true, cmd, in_buf, in_bufsz,
+                                                   out_bufsz);
         case FS_IOC_FSSETXATTR:
-            return fs_xattr(req, file.fd.get(), cmd, in_buf, in_bufsz, out_bufsz);
+            return forward_get_set<struct fsxattr>(req, file.fd.get(), false, cmd, in_buf, in_bufsz,
+                                                   out_bufsz);
         case FASTFS_IOC_GET_STATS:
             return get_stats(req, out_bufsz);
         case FASTFS_IOC_CLONE_SOURCE:

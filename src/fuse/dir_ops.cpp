@@ -133,9 +133,8 @@ void releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     reply_error(req, 0);
 }
 
-void fsyncdir(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
-    auto synced = sys::sync_fd(open_file(fi).fd.get(), datasync != 0);
-    reply_error(req, synced ? 0 : synced.error());
+void fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
+    fsync(req, ino, datasync, fi);  // an open directory is an OpenFile too
 }
 
 }  // namespace ops

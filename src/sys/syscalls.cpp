@@ -46,11 +46,14 @@ Result<struct statvfs> statvfs_fd(int fd) {
     return sv;
 }
 
-Result<size_t> pread_full(int fd, void* buf, size_t len, off_t off) {
+namespace {
+
+// Repeats a positional transfer until `len` bytes moved, EOF (0), or an error after some progress.
+template <typename Transfer>
+Result<size_t> transfer_full(size_t len, off_t off, Transfer&& transfer) {
     size_t done = 0;
-    auto* bytes = static_cast<char*>(buf);
     while (done < len) {
-        ssize_t n = retry_eintr([&] { return ::pread(fd, bytes + done, len - done, off + off_t(done)); });
+        ssize_t n = retry_eintr([&] { return transfer(done, len - done, off + off_t(done)); });
         if (n < 0) {
             if (done > 0) break;
             return fail_errno();
@@ -61,19 +64,18 @@ Result<size_t> pread_full(int fd, void* buf, size_t len, off_t off) {
     return done;
 }
 
+}  // namespace
+
+Result<size_t> pread_full(int fd, void* buf, size_t len, off_t off) {
+    auto* bytes = static_cast<char*>(buf);
+    return transfer_full(len, off,
+                         [&](size_t done, size_t n, off_t at) { return ::pread(fd, bytes + done, n, at); });
+}
+
 Result<size_t> pwrite_full(int fd, const void* buf, size_t len, off_t off) {
-    size_t done = 0;
     const auto* bytes = static_cast<const char*>(buf);
-    while (done < len) {
-        ssize_t n = retry_eintr([&] { return ::pwrite(fd, bytes + done, len - done, off + off_t(done)); });
-        if (n < 0) {
-            if (done > 0) break;
-            return fail_errno();
-        }
-        if (n == 0) break;
-        done += size_t(n);
-    }
-    return done;
+    return transfer_full(len, off,
+                         [&](size_t done, size_t n, off_t at) { return ::pwrite(fd, bytes + done, n, at); });
 }
 
 Result<off_t> seek(int fd, off_t off, int whence) {
