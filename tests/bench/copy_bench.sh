@@ -69,6 +69,7 @@ timed_cp_ms() {
     start=$(now_ns)
     cp "$@" || return 1
     end=$(now_ns)
+    # shellcheck disable=SC2034 # a nameref: sets the caller's variable
     out=$(((end - start) / 1000000))
 }
 
@@ -91,7 +92,6 @@ mount_fastfs() {
     fi
     if bench_start_fuse fastfs "$BENCH_WORK_DIR/$2.log" "$FASTFS_BIN" -f "${FASTFS_EXTRA[@]}" "$backing" "$mnt"; then
         FASTFS_MNT=$mnt
-        FASTFS_PID=$BENCH_LAST_PID
     else
         echo "fastfs: did not mount over $backing; native numbers only"
     fi

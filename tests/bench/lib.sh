@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared lifecycle helpers for the fastfs benchmarks (sourced by run.sh and copy_bench.sh).
 #
 # Everything a benchmark creates -- loop images, loop devices, mounts, daemons -- is recorded in the
@@ -52,6 +53,7 @@ bench_make_loop_fs() {
     mkdir -p "$mnt"
     mount "$dev" "$mnt" || bench_die "cannot mount $dev on $mnt"
     BENCH_FS_MOUNTS+=("$mnt")
+    # shellcheck disable=SC2034 # read by the sourcing script
     BENCH_LAST_MOUNT=$mnt
 }
 
@@ -78,6 +80,7 @@ bench_start_fuse() {
     local pid=$!
     BENCH_DAEMON_PIDS+=("$pid")
     BENCH_FUSE_MOUNTS+=("$mnt")
+    # shellcheck disable=SC2034 # read by the sourcing script
     BENCH_LAST_PID=$pid
     if ! bench_wait_fuse_mount "$mnt" "$pid"; then
         bench_log "$name did not mount; its log:"
