@@ -1,5 +1,7 @@
 #include "fixtures.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -250,8 +252,15 @@ int FastfsMount::stop() {
         if (!gone) {
             ::kill(pid_, SIGKILL);
             ::waitpid(pid_, &status, 0);
+            ADD_FAILURE() << "fastfs did not exit after unmount; killed. Log:\n" << log();
         } else if (WIFEXITED(status)) {
             exit_status = WEXITSTATUS(status);
+            // A sanitizer report, or any error on the way out, fails the test that owned the mount.
+            if (exit_status != 0)
+                ADD_FAILURE() << "fastfs exited with status " << exit_status << ". Log:\n" << log();
+        } else if (WIFSIGNALED(status) &&
+                   WTERMSIG(status) != SIGKILL) {  // SIGKILL: a test crashed it on purpose
+            ADD_FAILURE() << "fastfs died of signal " << WTERMSIG(status) << ". Log:\n" << log();
         }
         pid_ = -1;
     }
