@@ -146,21 +146,29 @@ sys::Result<Entry> NodeTable::lookup(Node& parent, const char* name) {
     if (!fd) return sys::fail(fd.error());
     auto st = sys::stat_fd(fd->get());
     if (!st) return sys::fail(st.error());
-    return register_node(std::move(*fd), *st);
+    int raw = fd->get();
+    return register_node(raw, *st, share(std::move(*fd)));
 }
 
 sys::Result<Entry> NodeTable::adopt(int fd) {
     auto st = sys::stat_fd(fd);
     if (!st) return sys::fail(st.error());
-    auto path = sys::reopen(fd, O_PATH);
+    if (handles_supported_) return register_node(fd, *st, nullptr);  // the handle comes from `fd` itself
+    auto path = sys::reopen(fd, O_PATH);  // pinned mode needs a descriptor of its own
     if (!path) return sys::fail(path.error());
-    return register_node(std::move(*path), *st);
+    int raw = path->get();
+    return register_node(raw, *st, share(std::move(*path)));
 }
 
-sys::Result<Entry> NodeTable::register_node(sys::UniqueFd fd, const struct stat& st) {
+sys::Result<Entry> NodeTable::register_node(int fd, const struct stat& st, SharedFd shared) {
     InodeKey key{st.st_dev, st.st_ino};
-    sys::Result<std::string> handle = handles_supported_ ? encode_handle(fd.get()) : sys::fail(EOPNOTSUPP);
-    auto shared = share(std::move(fd));
+    sys::Result<std::string> handle = handles_supported_ ? encode_handle(fd) : sys::fail(EOPNOTSUPP);
+    if (!handle && !shared) {
+        // This filesystem (e.g. one mounted inside the backing tree) cannot encode handles: pin the node.
+        auto path = sys::reopen(fd, O_PATH);
+        if (!path) return sys::fail(path.error());
+        shared = share(std::move(*path));
+    }
     Node* node;
     {
         std::lock_guard lock(mutex_);
@@ -178,10 +186,10 @@ sys::Result<Entry> NodeTable::register_node(sys::UniqueFd fd, const struct stat&
         } else if (!node->pinned && node != root_) {
             node->pinned = shared;
         }
-        if (S_ISDIR(st.st_mode)) remember_mount_fd(st.st_dev, shared->get());
+        if (S_ISDIR(st.st_mode)) remember_mount_fd(st.st_dev, fd);
         ++node->nlookup;
     }
-    if (!node->pinned) fd_cache_.insert(node_id(*node), std::move(shared));
+    if (!node->pinned && shared) fd_cache_.insert(node_id(*node), std::move(shared));
     return Entry{node, st};
 }
 

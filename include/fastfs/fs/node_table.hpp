@@ -98,7 +98,9 @@ class NodeTable {
 
   private:
     NodeTable(sys::UniqueFd root_fd, struct stat root_stat, size_t fd_cache_capacity);
-    sys::Result<Entry> register_node(sys::UniqueFd fd, const struct stat& st);
+    // Finds or creates the node of `st`, identified through `fd`; `cache_fd` (an O_PATH descriptor of the
+    // same inode, may be null) goes to the fd cache, or pins the node when handles are not available.
+    sys::Result<Entry> register_node(int fd, const struct stat& st, SharedFd cache_fd);
     sys::Result<std::string> encode_handle(int fd);
     sys::Result<sys::UniqueFd> open_by_handle(const Node& node, int flags);
     int mount_fd_for(dev_t dev);
