@@ -32,7 +32,9 @@ TEST(EnospcCopy, CopyFileRangeFailsPartWayAndTheSourceIsUnchanged) {
     if (!py.ok) {
         EXPECT_EQ(py.error_name, "ENOSPC") << py.output;
     }
-    std::cout << "[ info ] copy into a full XFS: " << py.output;
+    std::cout << "[ info ] copy into a full XFS: " << py.output << "[ info ] destination size "
+              << apparent_size(dir.via_mount / "dst") << ", allocated "
+              << allocated_bytes(dir.on_backing / "dst") << "\n";
 
     EXPECT_EQ(sha256_of(dir.on_backing / "src"), checksum_before) << "the source changed on the backing";
     EXPECT_EQ(sha256_of(dir.via_mount / "src"), checksum_before) << "the source reads differently";

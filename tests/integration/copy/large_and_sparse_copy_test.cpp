@@ -137,11 +137,14 @@ TEST_P(SparseCopy, EightGiBSparseFileStaysSparse) {
     const uint64_t source_allocated = allocated_bytes(dir.on_backing / "src");
     ASSERT_LT(source_allocated, 64 * kMiB) << "the source is not sparse on the backing";
     auto holes_before = stats_counter(dir.mount_root, "copy_bytes_hole");
-    ASSERT_TRUE(holes_before);
+    auto requests_before = stats_counter(dir.mount_root, "copy_requests");
+    ASSERT_TRUE(holes_before && requests_before);
 
     auto cp = cp_inside(dir.via_mount / "src", dir.via_mount / "by-cp");
     ASSERT_EQ(cp.exit_code, 0) << cp.output;
     auto holes_after_cp = stats_counter(dir.mount_root, "copy_bytes_hole");
+    auto requests_after_cp = stats_counter(dir.mount_root, "copy_requests");
+    ASSERT_TRUE(holes_after_cp && requests_after_cp);
     auto py = python_copy(dir.via_mount / "src", dir.via_mount / "by-python", {.loop = true});
     ASSERT_TRUE(py.ok) << py.output;
     EXPECT_EQ(py.copied, size);
@@ -159,8 +162,9 @@ TEST_P(SparseCopy, EightGiBSparseFileStaysSparse) {
     }
     // cp 9.1 walks SEEK_DATA itself and copies only the data extents, so its requests may contain no hole;
     // the whole-file copy_file_range hands fastfs the holes.
-    std::cout << "[ info ] copy_bytes_hole: +" << (*holes_after_cp - *holes_before) << " by cp, +"
-              << (*holes_after_python - *holes_after_cp) << " by copy_file_range\n";
+    std::cout << "[ info ] cp made " << (*requests_after_cp - *requests_before)
+              << " COPY_FILE_RANGE requests; copy_bytes_hole: +" << (*holes_after_cp - *holes_before)
+              << " by cp, +" << (*holes_after_python - *holes_after_cp) << " by copy_file_range\n";
     EXPECT_GT(*holes_after_python - *holes_before, 0u) << "no copy reproduced holes as holes";
     EXPECT_GE(*holes_after_python - *holes_after_cp, size - 16 * kMiB);
 }

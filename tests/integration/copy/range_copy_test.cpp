@@ -52,10 +52,13 @@ class RangeCopy : public ::testing::TestWithParam<FsType> {
         const std::string expected =
             expected_after_copy(source.bytes, old_destination, range, &expected_count);
 
+        // Read and stat the destination first, so stale cached pages or a stale cached size would show.
+        ASSERT_EQ(read_file(dir.via_mount / "dst").size(), destination_size);
         range.loop = false;  // one call: its count is the reply of the FUSE request(s) for this range
         auto py = python_copy(dir.via_mount / "src", dir.via_mount / "dst", range);
         ASSERT_TRUE(py.ok) << py.output;
         EXPECT_EQ(py.copied, expected_count);
+        EXPECT_EQ(apparent_size(dir.via_mount / "dst"), expected.size()) << "size seen through the mount";
         EXPECT_TRUE(same_bytes(read_file(dir.via_mount / "dst"), expected)) << "through the mount";
         EXPECT_TRUE(same_bytes(read_file(dir.on_backing / "dst"), expected)) << "on the backing";
         EXPECT_TRUE(same_bytes(read_file(dir.via_mount / "src"), source.bytes)) << "the source changed";
@@ -99,6 +102,25 @@ TEST_P(RangeCopy, StopsAtTheSourcesEnd) {
 
 TEST_P(RangeCopy, AtTheSourcesEndCopiesNothing) {
     copy_and_check("at-eof", 64 * kKiB, {.off_in = 3 * kMiB + 5, .off_out = 0, .length = 4096});
+}
+
+// Within one file, ranges that do not overlap (XFS/btrfs: a clone inside the file).
+TEST_P(RangeCopy, WithinOneFile) {
+    auto& env = shared_mount(GetParam());
+    FASTFS_REQUIRE(env.ready(), env.why);
+    auto dir = make_case(env, "same-file");
+    auto source = make_source(dir.via_mount / "f");
+    const CopyRange range{.off_in = 4096, .off_out = 3 * kMiB + 4096, .length = int64_t(kMiB + 4096 + 33)};
+    uint64_t expected_count = 0;
+    const std::string expected = expected_after_copy(source.bytes, source.bytes, range, &expected_count);
+    auto py = python_copy(dir.via_mount / "f", dir.via_mount / "f", range);
+    ASSERT_TRUE(py.ok) << py.output;
+    EXPECT_EQ(py.copied, expected_count);
+    EXPECT_TRUE(same_bytes(read_file(dir.via_mount / "f"), expected));
+    EXPECT_TRUE(same_bytes(read_file(dir.on_backing / "f"), expected));
+    auto overlapping = python_copy(dir.via_mount / "f", dir.via_mount / "f",
+                                   {.off_in = 0, .off_out = 4096, .length = int64_t(kMiB)});
+    EXPECT_EQ(overlapping.error_name, "EINVAL") << overlapping.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranges, RangeCopy, ::testing::Values(FsType::xfs, FsType::ext4, FsType::btrfs),
