@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <random>
 
 #include "fastfs/ioctl_abi.h"
 #include "fastfs/sys/syscalls.hpp"
@@ -20,7 +19,6 @@ namespace {
 // The kernel resends a copy as opcode 47 after libfuse 3.14 refuses opcode 53 (64-bit reply), and the
 // reply of opcode 47 is 32-bit. Stay a page below 4 GiB; the kernel loops for the rest.
 constexpr uint64_t kMaxCopyPerRequest = 0xFFFFF000ull;
-constexpr auto kCloneTokenLifetime = std::chrono::seconds(30);
 
 bool readable(const OpenFile& file) {
     return (file.flags & O_ACCMODE) != O_WRONLY;
@@ -95,30 +93,6 @@ void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_
 }
 
 }  // namespace
-
-uint64_t CloneTokens::issue(fs::SharedFd fd, uid_t uid) {
-    thread_local std::mt19937_64 random{std::random_device{}()};
-    std::lock_guard lock(mutex_);
-    auto now = std::chrono::steady_clock::now();
-    std::erase_if(tokens_, [&](const auto& item) { return item.second->expires < now; });
-    uint64_t token;
-    do
-        token = random();
-    while (token == 0 || tokens_.contains(token));
-    tokens_.emplace(token, std::make_shared<Source>(Source{std::move(fd), uid, now + kCloneTokenLifetime}));
-    return token;
-}
-
-std::shared_ptr<CloneTokens::Source> CloneTokens::redeem(uint64_t token, uid_t uid) {
-    std::lock_guard lock(mutex_);
-    auto it = tokens_.find(token);
-    if (it == tokens_.end()) return nullptr;
-    auto source = it->second;
-    if (source->uid != uid) return nullptr;  // another user's token: leave it for its owner
-    tokens_.erase(it);
-    if (source->expires < std::chrono::steady_clock::now()) return nullptr;
-    return source;
-}
 
 namespace ops {
 

@@ -113,11 +113,12 @@ void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (!fd) return reply_error(req, fd.error());
     auto stream = std::make_unique<DirStream>();
     stream->buffer.resize(kDirBufferBytes);
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{std::move(*fd), fi->flags, &node, std::move(stream)});
+    fi->fh = ctx.open_files.add(
+        std::make_unique<OpenFile>(OpenFile{std::move(*fd), fi->flags, &node, std::move(stream)}));
     // Let the kernel cache listings; it drops them when the directory's mtime changes (consistency.md).
     fi->cache_readdir = ctx.config.keep_cache;
     fi->keep_cache = ctx.config.keep_cache;
-    if (fuse_reply_open(req, fi) != 0) delete &open_file(fi);
+    if (fuse_reply_open(req, fi) != 0) ctx.open_files.remove(fi->fh);
 }
 
 void readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
@@ -129,7 +130,7 @@ void readdirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_i
 }
 
 void releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-    delete &open_file(fi);
+    context(req).open_files.remove(fi->fh);
     reply_error(req, 0);
 }
 

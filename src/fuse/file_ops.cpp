@@ -24,8 +24,9 @@ int backing_flags(const MountContext& ctx, fuse_file_info* fi) {
     return flags;
 }
 
-void attach(fuse_file_info* fi, sys::UniqueFd fd, fs::Node* node, const MountContext& ctx) {
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{std::move(fd), fi->flags, node, nullptr});
+void attach(fuse_file_info* fi, sys::UniqueFd fd, fs::Node* node, MountContext& ctx) {
+    fi->fh =
+        ctx.open_files.add(std::make_unique<OpenFile>(OpenFile{std::move(fd), fi->flags, node, nullptr}));
     if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
     // flush() has nothing to do (see below), so spare every close(2) its round trip to the daemon.
     // With writeback caching the kernel still writes dirty pages back before release.
@@ -42,7 +43,7 @@ void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto fd = ctx.nodes->open_fd(node, backing_flags(ctx, fi));
     if (!fd) return reply_error(req, fd.error());
     attach(fi, std::move(*fd), &node, ctx);
-    if (fuse_reply_open(req, fi) != 0) delete &open_file(fi);  // the kernel is gone; nobody will release it
+    if (fuse_reply_open(req, fi) != 0) ctx.open_files.remove(fi->fh);  // the kernel is gone: no release comes
 }
 
 void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
@@ -64,7 +65,7 @@ void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
     e.attr = ctx.nodes->visible(entry->attr);
     e.attr_timeout = ctx.config.attr_timeout;
     e.entry_timeout = ctx.config.entry_timeout;
-    if (fuse_reply_create(req, &e, fi) != 0) delete &open_file(fi);
+    if (fuse_reply_create(req, &e, fi) != 0) ctx.open_files.remove(fi->fh);
 }
 
 void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
@@ -100,7 +101,7 @@ void flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
 }
 
 void release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-    delete &open_file(fi);
+    context(req).open_files.remove(fi->fh);
     reply_error(req, 0);
 }
 

@@ -33,6 +33,20 @@ struct OpenFile {
     std::unique_ptr<DirStream> dir;  // directories only
 };
 
+// The files and directories the kernel has open (their fi->fh). Owning them here, rather than only through
+// fi->fh, closes those still open when the connection ends without RELEASE (unmount or SIGTERM with files
+// open): the kernel never releases them then.
+class OpenFiles {
+  public:
+    // Takes ownership and returns the value for fi->fh.
+    uint64_t add(std::unique_ptr<OpenFile> file);
+    void remove(uint64_t fh);
+
+  private:
+    std::mutex mutex_;
+    std::unordered_map<uint64_t, std::unique_ptr<OpenFile>> files_;
+};
+
 // Tokens handed out by FASTFS_IOC_CLONE_SOURCE, redeemed by FASTFS_IOC_CLONE_INTO. A token names an open
 // source file of one caller for a short time; it cannot be guessed and is used once.
 class CloneTokens {
@@ -62,6 +76,7 @@ struct MountContext {
     stats::MountCounters counters;
     copy::CapabilityCache copy_caps;
     CloneTokens clone_tokens;
+    OpenFiles open_files;
     bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
 };
 

@@ -1,0 +1,52 @@
+// Per-mount registries: open files owned on the kernel's behalf, and one-time clone tokens.
+#include <random>
+
+#include "fastfs/fuse/mount_context.hpp"
+
+namespace fastfs::fuse {
+
+namespace {
+constexpr auto kCloneTokenLifetime = std::chrono::seconds(30);
+}  // namespace
+
+uint64_t OpenFiles::add(std::unique_ptr<OpenFile> file) {
+    auto fh = reinterpret_cast<uint64_t>(file.get());
+    std::lock_guard lock(mutex_);
+    files_.emplace(fh, std::move(file));
+    return fh;
+}
+
+void OpenFiles::remove(uint64_t fh) {
+    std::unique_ptr<OpenFile> closing;  // closed after the lock is released
+    std::lock_guard lock(mutex_);
+    if (auto it = files_.find(fh); it != files_.end()) {
+        closing = std::move(it->second);
+        files_.erase(it);
+    }
+}
+
+uint64_t CloneTokens::issue(fs::SharedFd fd, uid_t uid) {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    std::erase_if(tokens_, [&](const auto& item) { return item.second->expires < now; });
+    uint64_t token;
+    do
+        token = random();
+    while (token == 0 || tokens_.contains(token));
+    tokens_.emplace(token, std::make_shared<Source>(Source{std::move(fd), uid, now + kCloneTokenLifetime}));
+    return token;
+}
+
+std::shared_ptr<CloneTokens::Source> CloneTokens::redeem(uint64_t token, uid_t uid) {
+    std::lock_guard lock(mutex_);
+    auto it = tokens_.find(token);
+    if (it == tokens_.end()) return nullptr;
+    auto source = it->second;
+    if (source->uid != uid) return nullptr;  // another user's token: leave it for its owner
+    tokens_.erase(it);
+    if (source->expires < std::chrono::steady_clock::now()) return nullptr;
+    return source;
+}
+
+}  // namespace fastfs::fuse
