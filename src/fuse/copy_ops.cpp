@@ -11,6 +11,7 @@
 #include "fastfs/ioctl_abi.h"
 #include "fastfs/sys/syscalls.hpp"
 #include "handlers.hpp"
+#include "kernel_features.hpp"
 
 namespace fastfs::fuse {
 
@@ -114,6 +115,7 @@ void copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* f
         return reply_error(req, copied.error());
     }
     ctx.counters.copy_bytes_done.add(*copied);
+    if (*copied > 0) drop_privileges_after_modification(req, open_file(fi_out).fd.get());
     spdlog::debug(
         "copy_file_range off_in={} off_out={} len={}: {} bytes (reflink {}, cfr {}, splice {}, rw {}, hole "
         "{})",

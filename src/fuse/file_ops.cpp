@@ -5,6 +5,7 @@
 #include "fastfs/sys/credentials.hpp"
 #include "fastfs/sys/syscalls.hpp"
 #include "handlers.hpp"
+#include "kernel_features.hpp"
 
 namespace fastfs::fuse {
 namespace {
@@ -42,6 +43,7 @@ void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto& node = ctx.nodes->node(ino);
     auto fd = ctx.nodes->open_fd(node, backing_flags(ctx, fi));
     if (!fd) return reply_error(req, fd.error());
+    if (fi->flags & O_TRUNC) drop_privileges_after_modification(req, fd->get());
     attach(fi, std::move(*fd), &node, ctx);
     if (fuse_reply_open(req, fi) != 0) ctx.open_files.remove(fi->fh);  // the kernel is gone: no release comes
 }
@@ -57,6 +59,7 @@ void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
         fd = sys::open_at((*dir)->get(), name, backing_flags(ctx, fi) | O_CREAT, mode);
     }
     if (!fd) return reply_error(req, fd.error());
+    if (fi->flags & O_TRUNC) drop_privileges_after_modification(req, fd->get());  // an existing file
     auto entry = ctx.nodes->adopt(fd->get());
     if (!entry) return reply_error(req, entry.error());
     attach(fi, std::move(*fd), entry->node, ctx);
@@ -90,6 +93,7 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off
     out.buf[0].pos = off;
     ssize_t written = fuse_buf_copy(&out, in_buf, fuse_buf_copy_flags(0));
     if (written < 0) return reply_error(req, int(-written));
+    if (written > 0) drop_privileges_after_modification(req, out.buf[0].fd);
     ctx.counters.write_bytes.add(uint64_t(written));
     fuse_reply_write(req, size_t(written));
 }
@@ -111,7 +115,9 @@ void fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
 }
 
 void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* fi) {
-    auto done = sys::allocate(open_file(fi).fd.get(), mode, offset, length);
+    int fd = open_file(fi).fd.get();
+    auto done = sys::allocate(fd, mode, offset, length);
+    if (done) drop_privileges_after_modification(req, fd);
     reply_error(req, done ? 0 : done.error());
 }
 

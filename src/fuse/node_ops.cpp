@@ -10,6 +10,7 @@
 #include "fastfs/sys/credentials.hpp"
 #include "fastfs/sys/syscalls.hpp"
 #include "handlers.hpp"
+#include "kernel_features.hpp"
 
 namespace fastfs::fuse {
 
@@ -152,8 +153,10 @@ void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse
         if (::fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
             return reply_error(req, errno);
     }
-    if ((to_set & FUSE_SET_ATTR_SIZE) && set_size(fd, is_open, attr->st_size) != 0)
-        return reply_error(req, errno);
+    if (to_set & FUSE_SET_ATTR_SIZE) {
+        if (set_size(fd, is_open, attr->st_size) != 0) return reply_error(req, errno);
+        drop_privileges_after_modification(req, fd);
+    }
     if ((to_set &
          (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) &&
         set_times(fd, *attr, to_set) != 0)

@@ -3,6 +3,7 @@
 
 #include <fuse_lowlevel.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -78,6 +79,8 @@ struct MountContext {
     CloneTokens clone_tokens;
     OpenFiles open_files;
     bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
+    std::atomic<bool> killpriv_v2{false};  // the kernel left clearing suid/sgid to us (kernel_features.hpp)
+    std::atomic<uint64_t> init_unique{0};  // the INIT request being answered, while it is
 };
 
 inline MountContext& context(fuse_req_t req) {

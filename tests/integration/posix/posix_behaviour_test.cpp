@@ -107,3 +107,53 @@ INSTANTIATE_TEST_SUITE_P(Filesystems, PosixBehaviour,
 
 }  // namespace
 }  // namespace fastfs::test
+
+namespace fastfs::test {
+namespace {
+
+// With HANDLE_KILLPRIV_V2 the kernel leaves clearing set-user-ID/set-group-ID to fastfs: a writer without
+// CAP_FSETID must see the same mode afterwards as on the backing filesystem, and root must keep the bits.
+class PrivilegeDrop : public ::testing::TestWithParam<FsType> {};
+
+std::string mode_after(const fs::path& file, const std::string& as_user, const std::string& python_op) {
+    ::chown(file.c_str(), 1000, 1000);
+    ::chmod(file.c_str(), 06775);
+    std::string who = as_user.empty() ? "" : "setpriv --reuid=1000 --regid=1000 --clear-groups ";
+    auto r = run(who + "/usr/bin/python3 -c \"import os; p='" + file.string() + "'; " + python_op + "\"");
+    struct stat st {};
+    ::stat(file.c_str(), &st);
+    return std::to_string(r.exit_code) + " " + std::to_string(st.st_mode & 07777);
+}
+
+TEST_P(PrivilegeDrop, WritesAndTruncatesClearSuidSgidAsNatively) {
+    auto& env = shared_mount(GetParam(), {"-o", "allow_other"});
+    FASTFS_REQUIRE(env.ready(), env.why);
+    auto dirs = make_case_dirs(env, "killpriv");
+    // uid 1000 must be able to reach both directories (scratch parents are made 0700).
+    for (const fs::path& dir : {env.backing->path().parent_path(), env.mount->path().parent_path()})
+        ::chmod(dir.c_str(), 0755);
+    const std::vector<std::pair<std::string, std::string>> ops = {
+        {"write", "fd=os.open(p, os.O_WRONLY); os.write(fd, b'x'); os.close(fd)"},
+        {"truncate", "os.truncate(p, 1)"},
+        {"open O_TRUNC", "os.close(os.open(p, os.O_WRONLY | os.O_TRUNC))"},
+        {"fallocate", "fd=os.open(p, os.O_WRONLY); os.posix_fallocate(fd, 0, 8192); os.close(fd)"},
+    };
+    for (const auto& [name, op] : ops) {
+        for (const std::string user : {"1000", ""}) {
+            write_file(dirs.native / "f", "data");
+            write_file(dirs.via_mount / "f", "data");
+            std::string native = mode_after(dirs.native / "f", user, op);
+            std::string via = mode_after(dirs.via_mount / "f", user, op);
+            EXPECT_EQ(native, via) << name << " as " << (user.empty() ? "root" : "uid " + user);
+            if (!user.empty()) {
+                EXPECT_EQ(native, "0 " + std::to_string(0775)) << "native baseline for " << name;
+            }
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Filesystems, PrivilegeDrop, ::testing::Values(FsType::xfs, FsType::ext4),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+}  // namespace
+}  // namespace fastfs::test
