@@ -1,7 +1,6 @@
 #include "fastfs/fs/node_table.hpp"
 
 #include <fcntl.h>
-#include <fuse_lowlevel.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -72,12 +71,12 @@ sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backi
 }
 
 Node& NodeTable::node(uint64_t node_id) {
-    if (node_id == FUSE_ROOT_ID) return *root_;
+    if (node_id == kRootNodeId) return *root_;
     return *reinterpret_cast<Node*>(node_id);
 }
 
 uint64_t NodeTable::node_id(const Node& node) const {
-    if (&node == root_) return FUSE_ROOT_ID;
+    if (&node == root_) return kRootNodeId;
     return reinterpret_cast<uint64_t>(&node);
 }
 

@@ -97,6 +97,8 @@ fuse_lowlevel_ops make_operations() {
     return o;
 }
 
+static_assert(fs::NodeTable::kRootNodeId == FUSE_ROOT_ID, "the node table's root id is the kernel's");
+
 }  // namespace
 
 const fuse_lowlevel_ops& operations() {

@@ -52,7 +52,7 @@ class Node {
     uint64_t nlookup = 0;  // guarded by NodeTable::mutex_
 };
 
-// What a lookup (or create) found: the node, its attributes, and an O_PATH descriptor to it.
+// What a lookup (or create) found: the node and the backing inode's attributes.
 struct Entry {
     Node* node;
     struct stat attr;
@@ -60,6 +60,9 @@ struct Entry {
 
 class NodeTable {
   public:
+    // The root's node id: the kernel's FUSE_ROOT_ID, fixed by the protocol (checked in src/fuse).
+    static constexpr uint64_t kRootNodeId = 1;
+
     // Opens the backing root. Fails with the errno of the open (ENOENT, ENOTDIR, EACCES...).
     static sys::Result<std::unique_ptr<NodeTable>> open(const std::string& backing_root,
                                                         size_t fd_cache_capacity);
