@@ -58,7 +58,7 @@ sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backi
     table->mount_fds_.emplace(st->st_dev, std::move(*mount_fd));
 
     // Handles need the filesystem to encode them and CAP_DAC_READ_SEARCH to open them: try both once.
-    auto handle = table->encode_handle(table->root_fd_->get());
+    auto handle = table->encode_handle(table->root_fd_->get(), "", AT_EMPTY_PATH);
     if (handle) {
         Node probe;
         probe.key = table->root_->key;
@@ -80,11 +80,11 @@ uint64_t NodeTable::node_id(const Node& node) const {
     return reinterpret_cast<uint64_t>(&node);
 }
 
-sys::Result<std::string> NodeTable::encode_handle(int fd) {
+sys::Result<std::string> NodeTable::encode_handle(int fd, const char* name, int flags) {
     HandleBuffer buffer;
     buffer.get()->handle_bytes = kMaxHandleBytes;
     int mount_id = 0;
-    if (::name_to_handle_at(fd, "", buffer.get(), &mount_id, AT_EMPTY_PATH) != 0) return sys::fail_errno();
+    if (::name_to_handle_at(fd, name, buffer.get(), &mount_id, flags) != 0) return sys::fail_errno();
     return std::string(reinterpret_cast<const char*>(buffer.bytes),
                        sizeof(struct file_handle) + buffer.get()->handle_bytes);
 }
@@ -96,10 +96,14 @@ int NodeTable::mount_fd_for(dev_t dev) {
 }
 
 void NodeTable::remember_mount_fd(dev_t dev, int fd) {
-    // Caller holds mutex_. Only directories are remembered: a new filesystem is entered through its root.
-    if (mount_fds_.contains(dev)) return;
+    // Only directories are passed in: a new filesystem is entered through its root. The open happens
+    // outside the lock; a racing thread's copy simply loses.
+    if (mount_fd_for(dev) >= 0) return;
     // A real (not O_PATH) open: open_by_handle_at refuses O_PATH descriptors as its mount argument.
-    if (auto dir = sys::open_at(fd, ".", O_RDONLY | O_DIRECTORY)) mount_fds_.emplace(dev, std::move(*dir));
+    auto dir = sys::open_at(fd, ".", O_RDONLY | O_DIRECTORY);
+    if (!dir) return;
+    std::lock_guard lock(mutex_);
+    mount_fds_.try_emplace(dev, std::move(*dir));
 }
 
 sys::Result<sys::UniqueFd> NodeTable::open_by_handle(const Node& node, int flags) {
@@ -141,12 +145,29 @@ sys::Result<sys::UniqueFd> NodeTable::open_fd(Node& node, int flags) {
 sys::Result<Entry> NodeTable::lookup(Node& parent, const char* name) {
     auto parent_fd = path_fd(parent);
     if (!parent_fd) return sys::fail(parent_fd.error());
+    auto found = lookup_without_open((*parent_fd)->get(), name);
+    if (found || found.error() != EAGAIN) return found;
     auto fd = sys::open_at((*parent_fd)->get(), name, O_PATH | O_NOFOLLOW);
     if (!fd) return sys::fail(fd.error());
     auto st = sys::stat_fd(fd->get());
     if (!st) return sys::fail(st.error());
     int raw = fd->get();
     return register_node(raw, *st, share(std::move(*fd)));
+}
+
+sys::Result<Entry> NodeTable::lookup_without_open(int dir_fd, const char* name) {
+    if (!handles_supported_) return sys::fail(EAGAIN);
+    auto before = sys::stat_at(dir_fd, name, AT_SYMLINK_NOFOLLOW);
+    if (!before) return sys::fail(before.error());
+    if (mount_fd_for(before->st_dev) < 0) return sys::fail(EAGAIN);  // a new filesystem: remember it first
+    auto handle = encode_handle(dir_fd, name, 0);
+    if (!handle) return sys::fail(EAGAIN);
+    // The handle and the attributes must describe the same inode: a rename between the calls would pair
+    // one inode's number with another's handle. The same inode before and after rules that out.
+    auto after = sys::stat_at(dir_fd, name, AT_SYMLINK_NOFOLLOW);
+    if (!after) return sys::fail(after.error());
+    if (after->st_dev != before->st_dev || after->st_ino != before->st_ino) return sys::fail(EAGAIN);
+    return Entry{attach(*after, std::move(handle), nullptr), *after};
 }
 
 sys::Result<Entry> NodeTable::adopt(int fd) {
@@ -160,36 +181,38 @@ sys::Result<Entry> NodeTable::adopt(int fd) {
 }
 
 sys::Result<Entry> NodeTable::register_node(int fd, const struct stat& st, SharedFd shared) {
-    InodeKey key{st.st_dev, st.st_ino};
-    sys::Result<std::string> handle = handles_supported_ ? encode_handle(fd) : sys::fail(EOPNOTSUPP);
+    sys::Result<std::string> handle =
+        handles_supported_ ? encode_handle(fd, "", AT_EMPTY_PATH) : sys::fail(EOPNOTSUPP);
     if (!handle && !shared) {
         // This filesystem (e.g. one mounted inside the backing tree) cannot encode handles: pin the node.
         auto path = sys::reopen(fd, O_PATH);
         if (!path) return sys::fail(path.error());
         shared = share(std::move(*path));
     }
-    Node* node;
-    {
-        std::lock_guard lock(mutex_);
-        auto [it, inserted] = nodes_.try_emplace(key, nullptr);
-        if (inserted) {
-            it->second = std::make_unique<Node>();
-            it->second->key = key;
-            it->second->type = st.st_mode & S_IFMT;
-        }
-        node = it->second.get();
-        node->type = st.st_mode & S_IFMT;
-        if (handle) {
-            // A different handle for the same (dev, ino) means the number was reused by a new inode.
-            if (node->handle != *handle) node->handle = std::move(*handle);
-        } else if (!node->pinned && node != root_) {
-            node->pinned = shared;
-        }
-        if (S_ISDIR(st.st_mode)) remember_mount_fd(st.st_dev, fd);
-        ++node->nlookup;
-    }
+    if (S_ISDIR(st.st_mode)) remember_mount_fd(st.st_dev, fd);
+    Node* node = attach(st, std::move(handle), shared);
     if (!node->pinned && shared) fd_cache_.insert(node_id(*node), std::move(shared));
     return Entry{node, st};
+}
+
+Node* NodeTable::attach(const struct stat& st, sys::Result<std::string> handle, const SharedFd& pin) {
+    InodeKey key{st.st_dev, st.st_ino};
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = nodes_.try_emplace(key, nullptr);
+    if (inserted) {
+        it->second = std::make_unique<Node>();
+        it->second->key = key;
+    }
+    Node* node = it->second.get();
+    node->type = st.st_mode & S_IFMT;
+    if (handle) {
+        // A different handle for the same (dev, ino) means the number was reused by a new inode.
+        if (node->handle != *handle) node->handle = std::move(*handle);
+    } else if (!node->pinned && node != root_) {
+        node->pinned = pin;
+    }
+    ++node->nlookup;
+    return node;
 }
 
 void NodeTable::forget(Node& node, uint64_t count) {

@@ -104,7 +104,15 @@ class NodeTable {
     // Finds or creates the node of `st`, identified through `fd`; `cache_fd` (an O_PATH descriptor of the
     // same inode, may be null) goes to the fd cache, or pins the node when handles are not available.
     sys::Result<Entry> register_node(int fd, const struct stat& st, SharedFd cache_fd);
-    sys::Result<std::string> encode_handle(int fd);
+    // name_to_handle_at(fd, name, flags): "" with AT_EMPTY_PATH for the descriptor's own inode.
+    sys::Result<std::string> encode_handle(int fd, const char* name, int flags);
+    // Looks `name` up without opening it (stat, handle, stat again): no descriptor to open, close and cache
+    // per name, which listing or stat'ing thousands of files does not need. EAGAIN: use the opening path
+    // (no handles here, a filesystem not seen before, or the name changed meanwhile).
+    sys::Result<Entry> lookup_without_open(int dir_fd, const char* name);
+    // Finds or creates the node of `st` under mutex_ and takes one lookup reference. Without a handle the
+    // node is pinned by `pin`. Makes no system call.
+    Node* attach(const struct stat& st, sys::Result<std::string> handle, const SharedFd& pin);
     sys::Result<sys::UniqueFd> open_by_handle(const Node& node, int flags);
     int mount_fd_for(dev_t dev);
     void remember_mount_fd(dev_t dev, int fd);
