@@ -9,21 +9,13 @@
 namespace fastfs::test::cli {
 namespace {
 
-class CliErrorsTest : public ::testing::Test {
+class CliErrorsTest : public BackingAndMountpoint {
   protected:
+    CliErrorsTest() : BackingAndMountpoint("fastfs-cli") {}
     void SetUp() override {
-        backing_ = scratch_.path() / "backing";
-        mountpoint_ = scratch_.path() / "mnt";
-        fs::create_directory(backing_);
-        fs::create_directory(mountpoint_);
+        BackingAndMountpoint::SetUp();
         write_file(scratch_.path() / "plain-file", "x");
     }
-    std::string b() const { return quote(backing_.string()); }
-    std::string m() const { return quote(mountpoint_.string()); }
-
-    ScratchDir scratch_{"fastfs-cli"};
-    fs::path backing_;
-    fs::path mountpoint_;
 };
 
 TEST_F(CliErrorsTest, MissingArgumentsAreUsageErrors) {

@@ -12,17 +12,13 @@
 namespace fastfs::test::cli {
 namespace {
 
-class CliMountTest : public ::testing::Test {
+class CliMountTest : public BackingAndMountpoint {
   protected:
+    CliMountTest() : BackingAndMountpoint("fastfs-cli-mount") {}
     void SetUp() override {
-        backing_ = scratch_.path() / "backing";
-        mountpoint_ = scratch_.path() / "mnt";
-        fs::create_directory(backing_);
-        fs::create_directory(mountpoint_);
+        BackingAndMountpoint::SetUp();
         write_file(backing_ / "hello.txt", "hello from the backing tree\n");
     }
-    std::string b() const { return quote(backing_.string()); }
-    std::string m() const { return quote(mountpoint_.string()); }
 
     // Skips outside CI (fails in CI) when the session cannot mount at all here.
     bool session_works() {
@@ -32,9 +28,6 @@ class CliMountTest : public ::testing::Test {
         return probe.has_value();
     }
 
-    ScratchDir scratch_{"fastfs-cli-mount"};
-    fs::path backing_;
-    fs::path mountpoint_;
     std::string probe_failure_;
 };
 

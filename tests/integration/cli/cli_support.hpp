@@ -63,6 +63,25 @@ class BindMount {
 // The mount options field of `path`'s mountinfo entry (e.g. "rw,nosuid,nodev,noatime").
 std::string mount_options_of(const fs::path& path);
 
+// A scratch directory holding an empty BACKING and MOUNTPOINT for the binary under test; b() and m() are
+// their shell-quoted paths.
+class BackingAndMountpoint : public ::testing::Test {
+  protected:
+    explicit BackingAndMountpoint(const std::string& prefix) : scratch_(prefix) {}
+    void SetUp() override {
+        backing_ = scratch_.path() / "backing";
+        mountpoint_ = scratch_.path() / "mnt";
+        fs::create_directory(backing_);
+        fs::create_directory(mountpoint_);
+    }
+    std::string b() const { return quote(backing_.string()); }
+    std::string m() const { return quote(mountpoint_.string()); }
+
+    ScratchDir scratch_;
+    fs::path backing_;
+    fs::path mountpoint_;
+};
+
 }  // namespace fastfs::test::cli
 
 // The CLI's error contract: exactly one line, starting "fastfs: ", and a non-zero exit.
