@@ -244,8 +244,10 @@ def supervise(procs, workers, duration, watchdog, heartbeat, current_op, errors,
             collected[i] = counts
         now = time.time()
         for i in range(workers):
-            if heartbeat[i] and now - heartbeat[i] > watchdog:
-                hung = f"worker {i} blocked in {OPS[current_op[i]]} for {now - heartbeat[i]:.0f} s"
+            # One read: the worker zeroes its slot between ops, and a second read could see that 0.
+            beat = heartbeat[i]
+            if beat and now - beat > watchdog:
+                hung = f"worker {i} blocked in {OPS[current_op[i]]} for {now - beat:.0f} s"
         if mount is not None:
             fd_peak = max(fd_peak, H.fd_count(mount.pid))
         if hung or time.monotonic() - started > duration + 10 * watchdog:
