@@ -10,9 +10,9 @@
 
 #include "fastfs/cli/errors.hpp"
 #include "fastfs/cli/paths.hpp"
-#include "fastfs/cli/temp_file.hpp"
 #include "fastfs/copy/engine.hpp"
 #include "fastfs/ioctl_abi.h"
+#include "fastfs/sys/pending_file.hpp"
 #include "fastfs/sys/result.hpp"
 
 namespace fastfs::cli {
@@ -80,8 +80,10 @@ int run_clone(const std::string& source, const std::string& destination) {
     auto token = choose_route(*src, *dst, source);
     if (!token) return report(token.error());
 
-    auto pending = PendingFile::create(dst->dir.get(), dst->name, O_WRONLY);
-    if (!pending) return report(pending.error());
+    auto pending = sys::PendingFile::create(dst->dir.get(), 0600);  // mode and times are copied below
+    if (!pending)
+        return report(CliError{
+            kExitFailure, "cannot create a file next to " + dst->name + ": " + errno_text(pending.error())});
     bool through_fastfs = token->has_value();
     auto cloned = through_fastfs ? clone_through_mount(**token, pending->fd())
                                  : copy::clone_whole_file(src->fd.get(), pending->fd());
@@ -89,7 +91,9 @@ int run_clone(const std::string& source, const std::string& destination) {
         return report(CliError{kExitFailure, refusal_message(source, cloned.error(), through_fastfs)});
     if (auto meta = copy_mode_and_times(pending->fd(), src->st, dst->display); !meta)
         return report(meta.error());
-    if (auto done = pending->commit(); !done) return report(done.error());
+    if (auto done = pending->commit(dst->name); !done)
+        return report(
+            CliError{kExitFailure, "cannot rename into " + dst->name + ": " + errno_text(done.error())});
     return kExitOk;
 }
 

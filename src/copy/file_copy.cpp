@@ -6,15 +6,15 @@
 
 #include <algorithm>
 
+#include "fastfs/sys/pending_file.hpp"
 #include "fastfs/sys/syscalls.hpp"
 #include "file_metadata.hpp"
-#include "pending_file.hpp"
 
 namespace fastfs::copy {
 namespace {
 
 namespace fs = std::filesystem;
-using detail::PendingFile;
+using sys::PendingFile;
 
 struct Target {
     fs::path path;

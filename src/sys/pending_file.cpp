@@ -1,4 +1,4 @@
-#include "pending_file.hpp"
+#include "fastfs/sys/pending_file.hpp"
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -8,7 +8,7 @@
 
 #include "fastfs/sys/syscalls.hpp"
 
-namespace fastfs::copy::detail {
+namespace fastfs::sys {
 namespace {
 
 constexpr int kNameAttempts = 100;
@@ -22,7 +22,7 @@ std::string random_temp_name() {
         for (auto& byte : noise)
             byte = static_cast<unsigned char>(fallback >>= 5);
     }
-    std::string name = ".fastfs-copy-";
+    std::string name = ".fastfs-tmp-";
     for (unsigned char byte : noise)
         name += kAlphabet[byte % (sizeof kAlphabet - 1)];
     return name;
@@ -35,7 +35,7 @@ bool tmpfile_unsupported(int error) {
 
 }  // namespace
 
-PendingFile::PendingFile(int dir_fd, sys::UniqueFd fd, std::string temp_name)
+PendingFile::PendingFile(int dir_fd, UniqueFd fd, std::string temp_name)
     : dir_fd_(dir_fd), fd_(std::move(fd)), temp_name_(std::move(temp_name)) {}
 
 PendingFile::PendingFile(PendingFile&& other) noexcept
@@ -50,40 +50,40 @@ PendingFile::~PendingFile() {
     if (!committed_ && !temp_name_.empty()) ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
 }
 
-sys::Result<PendingFile> PendingFile::create(int dir_fd, mode_t mode) {
-    auto anonymous = sys::open_at(dir_fd, ".", O_TMPFILE | O_RDWR, mode);
+Result<PendingFile> PendingFile::create(int dir_fd, mode_t mode) {
+    auto anonymous = open_at(dir_fd, ".", O_TMPFILE | O_RDWR, mode);
     if (anonymous) return PendingFile(dir_fd, std::move(*anonymous), "");
-    if (!tmpfile_unsupported(anonymous.error())) return sys::fail(anonymous.error());
+    if (!tmpfile_unsupported(anonymous.error())) return fail(anonymous.error());
     for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
         std::string name = random_temp_name();
-        auto named = sys::open_at(dir_fd, name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, mode);
+        auto named = open_at(dir_fd, name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, mode);
         if (named) return PendingFile(dir_fd, std::move(*named), std::move(name));
-        if (named.error() != EEXIST) return sys::fail(named.error());
+        if (named.error() != EEXIST) return fail(named.error());
     }
-    return sys::fail(EEXIST);
+    return fail(EEXIST);
 }
 
 // An anonymous file gets a temporary name first: linkat cannot replace an existing name, rename can.
-sys::Result<void> PendingFile::link_anonymous() {
-    std::string proc_path = sys::proc_fd_path(fd_.get());
+Result<void> PendingFile::link_anonymous() {
+    std::string proc_path = proc_fd_path(fd_.get());
     for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
         std::string name = random_temp_name();
         if (::linkat(AT_FDCWD, proc_path.c_str(), dir_fd_, name.c_str(), AT_SYMLINK_FOLLOW) == 0) {
             temp_name_ = std::move(name);
             return {};
         }
-        if (errno != EEXIST) return sys::fail_errno();
+        if (errno != EEXIST) return fail_errno();
     }
-    return sys::fail(EEXIST);
+    return fail(EEXIST);
 }
 
-sys::Result<void> PendingFile::commit(const std::string& final_name) {
+Result<void> PendingFile::commit(const std::string& final_name) {
     if (temp_name_.empty()) {
         if (auto linked = link_anonymous(); !linked) return linked;
     }
-    if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, final_name.c_str()) != 0) return sys::fail_errno();
+    if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, final_name.c_str()) != 0) return fail_errno();
     committed_ = true;
     return {};
 }
 
-}  // namespace fastfs::copy::detail
+}  // namespace fastfs::sys

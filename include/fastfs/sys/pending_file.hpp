@@ -1,6 +1,6 @@
 // A file being written next to its final name: anonymous (O_TMPFILE) where the filesystem allows it,
-// otherwise a hidden ".fastfs-copy-XXXXXX" name. It only ever appears under the final name, through
-// one rename; if it is dropped before that, nothing of it remains.
+// otherwise a hidden ".fastfs-tmp-XXXXXX" name. Used by `fastfs copy` and `fastfs clone`. It only ever
+// appears under the final name, through one rename; if it is dropped before that, nothing of it remains.
 #pragma once
 
 #include <sys/types.h>
@@ -10,12 +10,12 @@
 #include "fastfs/sys/result.hpp"
 #include "fastfs/sys/unique_fd.hpp"
 
-namespace fastfs::copy::detail {
+namespace fastfs::sys {
 
 class PendingFile {
   public:
     // Creates the file in `dir_fd` with permission bits `mode` (the umask applies), open read-write.
-    static sys::Result<PendingFile> create(int dir_fd, mode_t mode);
+    static Result<PendingFile> create(int dir_fd, mode_t mode);
     PendingFile(PendingFile&& other) noexcept;
     PendingFile& operator=(PendingFile&&) = delete;
     PendingFile(const PendingFile&) = delete;
@@ -24,11 +24,11 @@ class PendingFile {
     int fd() const { return fd_.get(); }
 
     // Gives the file the name `final_name` in the directory, replacing whatever was there.
-    sys::Result<void> commit(const std::string& final_name);
+    Result<void> commit(const std::string& final_name);
 
   private:
     PendingFile(int dir_fd, sys::UniqueFd fd, std::string temp_name);
-    sys::Result<void> link_anonymous();
+    Result<void> link_anonymous();
 
     int dir_fd_ = -1;
     sys::UniqueFd fd_;
@@ -36,4 +36,4 @@ class PendingFile {
     bool committed_ = false;
 };
 
-}  // namespace fastfs::copy::detail
+}  // namespace fastfs::sys
