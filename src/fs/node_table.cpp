@@ -136,8 +136,8 @@ sys::Result<sys::UniqueFd> NodeTable::open_fd(Node& node, int flags) {
     flags &= ~(O_CREAT | O_EXCL | O_NOCTTY);
     if (!node.pinned) {
         auto fd = open_by_handle(node, flags);
-        if (fd || fd.error() != ESTALE) return fd;
-        return sys::fail(ENOENT);
+        if (!fd) return sys::fail(stale_as_missing(fd.error()));
+        return fd;
     }
     return sys::reopen(node.pinned->get(), flags);
 }

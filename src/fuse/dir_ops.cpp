@@ -76,10 +76,7 @@ Added add_plus(fuse_req_t req, fs::Node& dir, const struct dirent64* entry, char
         auto found = ctx.nodes->lookup(dir, name);
         if (!found)
             return Added::vanished;  // removed since getdents: leave it out, as a later getdents would
-        e.ino = ctx.nodes->node_id(*found->node);
-        e.attr = ctx.nodes->visible(found->attr);
-        e.attr_timeout = ctx.config.attr_timeout;
-        e.entry_timeout = ctx.config.entry_timeout;
+        e = entry_param(req, *found);
     }
     used += fuse_add_direntry_plus(req, out, room, name, &e, entry->d_off);
     return Added::ok;

@@ -25,12 +25,22 @@ int backing_flags(const MountContext& ctx, fuse_file_info* fi) {
     return flags;
 }
 
+// A libfuse buffer that is `size` bytes of the backing file at `off`: libfuse moves them by splice.
+fuse_bufvec backing_bytes(size_t size, int fd, off_t off) {
+    fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+    buf.buf[0].flags = fuse_buf_flags(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    buf.buf[0].fd = fd;
+    buf.buf[0].pos = off;
+    return buf;
+}
+
 void attach(fuse_file_info* fi, sys::UniqueFd fd, fs::Node* node, MountContext& ctx) {
     fi->fh =
         ctx.open_files.add(std::make_unique<OpenFile>(OpenFile{std::move(fd), fi->flags, node, nullptr}));
     if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
-    // flush() has nothing to do (see below), so spare every close(2) its round trip to the daemon.
-    // With writeback caching the kernel still writes dirty pages back before release.
+    // No FLUSH at close(2): written data is already in the backing file, and local filesystems report
+    // write errors at write or fsync time, so a flush would be a round trip with nothing to do. With
+    // writeback caching the kernel still writes dirty pages back before release.
     fi->noflush = 1;
 }
 
@@ -63,11 +73,7 @@ void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
     auto entry = ctx.nodes->adopt(fd->get());
     if (!entry) return reply_error(req, entry.error());
     attach(fi, std::move(*fd), entry->node, ctx);
-    fuse_entry_param e{};
-    e.ino = ctx.nodes->node_id(*entry->node);
-    e.attr = ctx.nodes->visible(entry->attr);
-    e.attr_timeout = ctx.config.attr_timeout;
-    e.entry_timeout = ctx.config.entry_timeout;
+    fuse_entry_param e = entry_param(req, *entry);
     if (fuse_reply_create(req, &e, fi) != 0) ctx.open_files.remove(fi->fh);
 }
 
@@ -76,10 +82,7 @@ void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi
     ctx.counters.read_requests.add();
     // Hand libfuse the descriptor, not bytes: with splice enabled the data goes file -> pipe -> /dev/fuse
     // without passing through our memory.
-    fuse_bufvec data = FUSE_BUFVEC_INIT(size);
-    data.buf[0].flags = fuse_buf_flags(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-    data.buf[0].fd = open_file(fi).fd.get();
-    data.buf[0].pos = off;
+    fuse_bufvec data = backing_bytes(size, open_file(fi).fd.get(), off);
     ctx.counters.read_bytes.add(size);
     fuse_reply_data(req, &data, FUSE_BUF_SPLICE_MOVE);
 }
@@ -87,21 +90,13 @@ void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi
 void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off, fuse_file_info* fi) {
     auto& ctx = context(req);
     ctx.counters.write_requests.add();
-    fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
-    out.buf[0].flags = fuse_buf_flags(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-    out.buf[0].fd = open_file(fi).fd.get();
-    out.buf[0].pos = off;
+    int fd = open_file(fi).fd.get();
+    fuse_bufvec out = backing_bytes(fuse_buf_size(in_buf), fd, off);
     ssize_t written = fuse_buf_copy(&out, in_buf, fuse_buf_copy_flags(0));
     if (written < 0) return reply_error(req, int(-written));
-    if (written > 0) drop_privileges_after_modification(req, out.buf[0].fd);
+    if (written > 0) drop_privileges_after_modification(req, fd);
     ctx.counters.write_bytes.add(uint64_t(written));
     fuse_reply_write(req, size_t(written));
-}
-
-void flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
-    // Data written through us is already in the backing file; local filesystems report write errors at
-    // write or fsync time, so there is nothing to do at close.
-    reply_error(req, 0);
 }
 
 void release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {

@@ -10,6 +10,8 @@
 namespace fastfs::fuse {
 
 // Replies
+// The kernel's view of a looked-up or created node: its id, attributes and this mount's timeouts.
+fuse_entry_param entry_param(fuse_req_t req, const fs::Entry& entry);
 void reply_entry(fuse_req_t req, const fs::Entry& entry);
 void reply_attr(fuse_req_t req, const struct stat& st);
 inline void reply_error(fuse_req_t req, int error) {
@@ -43,7 +45,6 @@ void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi);
 void read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
 void write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec* in_buf, off_t off, fuse_file_info* fi);
-void flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
 void fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi);

@@ -14,13 +14,18 @@
 
 namespace fastfs::fuse {
 
-void reply_entry(fuse_req_t req, const fs::Entry& entry) {
+fuse_entry_param entry_param(fuse_req_t req, const fs::Entry& entry) {
     auto& ctx = context(req);
     fuse_entry_param e{};
     e.ino = ctx.nodes->node_id(*entry.node);
     e.attr = ctx.nodes->visible(entry.attr);
     e.attr_timeout = ctx.config.attr_timeout;
     e.entry_timeout = ctx.config.entry_timeout;
+    return e;
+}
+
+void reply_entry(fuse_req_t req, const fs::Entry& entry) {
+    fuse_entry_param e = entry_param(req, entry);
     fuse_reply_entry(req, &e);
 }
 

@@ -78,7 +78,6 @@ fuse_lowlevel_ops make_operations() {
     o.create = ops::create;
     o.read = ops::read;
     o.write_buf = ops::write_buf;
-    o.flush = ops::flush;
     o.release = ops::release;
     o.fsync = ops::fsync;
     o.fallocate = ops::fallocate;
