@@ -31,9 +31,12 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
   rw                      mount read-write (the default)
   fsname=NAME             source shown by findmnt (default: the canonical BACKING path)
   subtype=NAME            type shown as fuse.NAME (default: fastfs)
-  entry_timeout=SECONDS   how long the kernel trusts a name lookup (default 1)
-  attr_timeout=SECONDS    how long the kernel trusts file attributes (default 1)
-  negative_timeout=SECONDS  how long the kernel trusts "no such file" (default 0)
+  entry_timeout=SECONDS   how long the kernel trusts a name lookup (default 60 where BACKING is
+                          watched for outside changes, else 1)
+  attr_timeout=SECONDS    how long the kernel trusts file attributes (default 60 watched, else 1)
+  negative_timeout=SECONDS  how long the kernel trusts "no such file" (default 60 watched, else 0)
+  no_watch_backing        do not watch BACKING for changes made outside the mount (then the
+                          timeouts default to 1, 1 and 0; watching needs root)
   keep_cache              keep page cache across opens while size and mtime are unchanged (default)
   no_keep_cache           drop page cache on every open
   writeback_cache         let the kernel cache writes and send them later (faster small writes, but

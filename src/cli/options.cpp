@@ -47,7 +47,7 @@ std::expected<Unsigned, std::string> parse_count(std::string_view key, std::stri
     return count;
 }
 
-Outcome set_seconds(double& field, std::string_view key, std::string_view value) {
+Outcome set_seconds(std::optional<double>& field, std::string_view key, std::string_view value) {
     auto seconds = parse_seconds(key, value);
     if (!seconds) return std::unexpected(seconds.error());
     field = *seconds;
@@ -63,6 +63,8 @@ constexpr std::array kFlagOptions = {
     FlagOption{"ro", [](MountOptions& o) { o.config.read_only = true; }},
     FlagOption{"rw", [](MountOptions& o) { o.config.read_only = false; }},
     FlagOption{"keep_cache", [](MountOptions& o) { o.config.keep_cache = true; }},
+    FlagOption{"watch_backing", [](MountOptions& o) { o.config.watch_backing = true; }},
+    FlagOption{"no_watch_backing", [](MountOptions& o) { o.config.watch_backing = false; }},
     FlagOption{"no_keep_cache", [](MountOptions& o) { o.config.keep_cache = false; }},
     FlagOption{"writeback_cache", [](MountOptions& o) { o.config.writeback_cache = true; }},
     FlagOption{"no_writeback_cache", [](MountOptions& o) { o.config.writeback_cache = false; }},

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "fastfs/sys/syscalls.hpp"
 
@@ -64,6 +65,8 @@ sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backi
         probe.key = table->root_->key;
         probe.handle = *handle;
         table->handles_supported_ = bool(table->open_by_handle(probe, O_PATH));
+        // The root stays pinned, but events about it name it by handle.
+        table->by_handle_.emplace(HandleKey{st->st_dev, std::move(*handle)}, table->root_);
     } else {
         table->handles_supported_ = false;
     }
@@ -207,7 +210,10 @@ Node* NodeTable::attach(const struct stat& st, sys::Result<std::string> handle, 
     node->type = st.st_mode & S_IFMT;
     if (handle) {
         // A different handle for the same (dev, ino) means the number was reused by a new inode.
-        if (node->handle != *handle) node->handle = std::move(*handle);
+        if (node->handle != *handle) {
+            std::string old = std::exchange(node->handle, std::move(*handle));
+            index_handle(*node, old);
+        }
     } else if (!node->pinned && node != root_) {
         node->pinned = pin;
     }
@@ -225,10 +231,32 @@ void NodeTable::forget(Node& node, uint64_t count) {
         if (node.nlookup > 0) return;
         auto it = nodes_.find(node.key);
         if (it == nodes_.end() || it->second.get() != &node) return;
+        unindex_handle(node);
         removed = std::move(it->second);
         nodes_.erase(it);
     }
     fd_cache_.erase(id);
+}
+
+void NodeTable::index_handle(Node& node, const std::string& old_handle) {
+    if (!old_handle.empty()) {
+        auto it = by_handle_.find(HandleKey{node.key.dev, old_handle});
+        if (it != by_handle_.end() && it->second == &node) by_handle_.erase(it);
+    }
+    by_handle_.insert_or_assign(HandleKey{node.key.dev, node.handle}, &node);
+}
+
+void NodeTable::unindex_handle(const Node& node) {
+    if (node.handle.empty()) return;
+    auto it = by_handle_.find(HandleKey{node.key.dev, node.handle});
+    if (it != by_handle_.end() && it->second == &node) by_handle_.erase(it);
+}
+
+std::optional<uint64_t> NodeTable::find_by_handle(const HandleKey& key) const {
+    std::lock_guard lock(mutex_);
+    auto it = by_handle_.find(key);
+    if (it == by_handle_.end()) return std::nullopt;
+    return node_id(*it->second);
 }
 
 void NodeTable::drop_cached_fd(const InodeKey& key) {

@@ -11,6 +11,7 @@
 #include "fastfs/ioctl_abi.h"
 #include "fastfs/sys/syscalls.hpp"
 #include "handlers.hpp"
+#include "kernel_cache.hpp"
 #include "kernel_features.hpp"
 
 namespace fastfs::fuse {
@@ -91,6 +92,9 @@ void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_
         return reply_error(req, cloned.error());
     }
     fuse_reply_ioctl(req, 0, nullptr, 0);
+    // The kernel did not ask for this change as such (it only saw an ioctl): drop what it caches of the
+    // destination. After the reply, so the notification cannot wait on this request.
+    invalidate_cached_contents(ctx.session, ctx.nodes->node_id(*destination.node));
 }
 
 }  // namespace

@@ -49,4 +49,15 @@ std::shared_ptr<CloneTokens::Source> CloneTokens::redeem(uint64_t token, uid_t u
     return source;
 }
 
+CacheTimeouts MountContext::timeouts_for(dev_t dev) {
+    bool watched = false;
+    if (watcher) {
+        auto known = watcher->watching(dev);
+        watched = known ? *known : watcher->watch(dev, nodes->filesystem_fd(dev));
+    }
+    const CacheTimeouts& fallback = watched ? kWatchedTimeouts : kUnwatchedTimeouts;
+    return {config.entry_timeout.value_or(fallback.entry), config.attr_timeout.value_or(fallback.attr),
+            config.negative_timeout.value_or(fallback.negative)};
+}
+
 }  // namespace fastfs::fuse

@@ -19,8 +19,9 @@ fuse_entry_param entry_param(fuse_req_t req, const fs::Entry& entry) {
     fuse_entry_param e{};
     e.ino = ctx.nodes->node_id(*entry.node);
     e.attr = ctx.nodes->visible(entry.attr);
-    e.attr_timeout = ctx.config.attr_timeout;
-    e.entry_timeout = ctx.config.entry_timeout;
+    CacheTimeouts timeouts = ctx.timeouts_for(entry.attr.st_dev);
+    e.attr_timeout = timeouts.attr;
+    e.entry_timeout = timeouts.entry;
     return e;
 }
 
@@ -32,7 +33,7 @@ void reply_entry(fuse_req_t req, const fs::Entry& entry) {
 void reply_attr(fuse_req_t req, const struct stat& st) {
     auto& ctx = context(req);
     struct stat visible = ctx.nodes->visible(st);
-    fuse_reply_attr(req, &visible, ctx.config.attr_timeout);
+    fuse_reply_attr(req, &visible, ctx.timeouts_for(st.st_dev).attr);
 }
 
 int caller_umask(fuse_req_t req) {
@@ -107,11 +108,13 @@ namespace ops {
 
 void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     auto& ctx = context(req);
-    auto entry = ctx.nodes->lookup(node_of(req, parent), name);
+    auto& dir = node_of(req, parent);
+    auto entry = ctx.nodes->lookup(dir, name);
     if (entry) return reply_entry(req, *entry);
-    if (entry.error() == ENOENT && ctx.config.negative_timeout > 0) {
+    double negative_timeout = ctx.timeouts_for(dir.key.dev).negative;
+    if (entry.error() == ENOENT && negative_timeout > 0) {
         fuse_entry_param negative{};
-        negative.entry_timeout = ctx.config.negative_timeout;
+        negative.entry_timeout = negative_timeout;
         fuse_reply_entry(req, &negative);
         return;
     }

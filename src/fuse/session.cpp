@@ -12,6 +12,7 @@
 #include "fastfs/fuse/mount_context.hpp"
 #include "fastfs/sys/logging.hpp"
 #include "fastfs/sys/syscalls.hpp"
+#include "kernel_cache.hpp"
 #include "kernel_features.hpp"
 
 namespace fastfs::fuse {
@@ -115,9 +116,18 @@ int run_session(const MountConfig& config) {
     }
     // After daemonizing, so that mount(8) and scripts see nothing on success; it goes to syslog.
     spdlog::info("mounted {} on {}", config.backing.string(), config.mountpoint.string());
+    ctx->session = se.get();
+    KernelCacheKeeper keeper(*ctx);  // after daemonizing: it tells our own changes by our pid
     int rc = serve(se.get(), config);
     fuse_session_unmount(se.get());
     fuse_remove_signal_handlers(se.get());
+    if (!keeper.stop(std::chrono::seconds(2))) {
+        // Its notification waits on an inode locked for a request no thread answers any more; the
+        // process exits now, so leave the session and context to it rather than free them under it.
+        spdlog::warn("backing watcher still busy at exit; leaving it to the process exit");
+        [[maybe_unused]] auto* leaked_session = se.release();
+        [[maybe_unused]] auto* leaked_context = ctx.release();
+    }
     spdlog::info("unmounted {}", config.mountpoint.string());
     // libfuse reports a shutdown by SIGTERM/SIGINT/SIGHUP as the (positive) signal number, errors as -errno.
     return rc >= 0 ? 0 : 1;

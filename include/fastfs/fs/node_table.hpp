@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -35,6 +36,19 @@ struct InodeKey {
     dev_t dev;
     ino_t ino;
     bool operator==(const InodeKey&) const = default;
+};
+
+// A file handle on one backing filesystem: how fanotify names inodes (src/fs/backing_watcher.cpp).
+struct HandleKey {
+    dev_t dev;
+    std::string handle;  // a struct file_handle as bytes, as Node::handle
+    bool operator==(const HandleKey&) const = default;
+};
+
+struct HandleKeyHash {
+    size_t operator()(const HandleKey& key) const noexcept {
+        return std::hash<std::string>()(key.handle) ^ std::hash<uint64_t>()(uint64_t(key.dev));
+    }
 };
 
 struct InodeKeyHash {
@@ -95,6 +109,13 @@ class NodeTable {
     // Rewrites st_ino for the kernel.
     struct stat visible(struct stat st) const;
 
+    // The node id of the inode with file handle `handle` on filesystem `dev`, if the kernel knows it
+    // (the root included). Makes no system call: the backing watcher calls it for every event.
+    std::optional<uint64_t> find_by_handle(const HandleKey& key) const;
+    // A real (not O_PATH) descriptor of a directory on filesystem `dev`, or -1 before the first lookup
+    // on it. Owned by the table.
+    int filesystem_fd(dev_t dev) { return mount_fd_for(dev); }
+
     size_t node_count() const;
     const FdCache& fd_cache() const { return fd_cache_; }
     bool uses_handles() const { return handles_supported_; }
@@ -117,8 +138,13 @@ class NodeTable {
     int mount_fd_for(dev_t dev);
     void remember_mount_fd(dev_t dev, int fd);
 
-    mutable std::mutex mutex_;  // guards nodes_, nlookup of every node, mount_fds_
+    // Indexes `node` by its handle (replacing `old_handle`'s entry); mutex_ held.
+    void index_handle(Node& node, const std::string& old_handle);
+    void unindex_handle(const Node& node);
+
+    mutable std::mutex mutex_;  // guards nodes_, by_handle_, nlookup of every node, mount_fds_
     std::unordered_map<InodeKey, std::unique_ptr<Node>, InodeKeyHash> nodes_;
+    std::unordered_map<HandleKey, Node*, HandleKeyHash> by_handle_;
     std::unordered_map<dev_t, sys::UniqueFd> mount_fds_;  // one O_PATH dir per backing filesystem
     Node* root_ = nullptr;
     SharedFd root_fd_;

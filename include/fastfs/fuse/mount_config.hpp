@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,12 @@ struct MountConfig {
     std::vector<std::string> kernel_options;  // passed to the kernel as they are: nosuid, nodev, noexec,
                                               // noatime, relatime, sync, dirsync, ...
 
-    // Caching (see docs/consistency.md): seconds the kernel may trust what we told it.
-    double entry_timeout = 1.0;
-    double attr_timeout = 1.0;
-    double negative_timeout = 0.0;
+    // Caching (see docs/consistency.md): seconds the kernel may trust what we told it. Unset: long where
+    // the backing filesystem is watched for outside changes, short elsewhere (mount_context.hpp).
+    std::optional<double> entry_timeout;
+    std::optional<double> attr_timeout;
+    std::optional<double> negative_timeout;
+    bool watch_backing = true;     // invalidate the kernel's caches when the backing changes behind us
     bool keep_cache = true;        // keep page cache across opens while mtime/size are unchanged
     bool writeback_cache = false;  // off by default: the kernel does not flush before FUSE_LSEEK
 

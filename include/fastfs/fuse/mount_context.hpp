@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fastfs/copy/engine.hpp"
+#include "fastfs/fs/backing_watcher.hpp"
 #include "fastfs/fs/node_table.hpp"
 #include "fastfs/fuse/mount_config.hpp"
 #include "fastfs/stats/counters.hpp"
@@ -71,9 +72,24 @@ class CloneTokens {
 // copying. Set both at INIT (max_write, max_read) and as the max_read mount option, which must agree.
 inline constexpr unsigned kMaxRequestBytes = 1024 * 1024 - 4096;
 
+// How long the kernel may trust what one reply tells it (docs/consistency.md).
+struct CacheTimeouts {
+    double entry;
+    double attr;
+    double negative;  // 0: "no such name" is not cached
+};
+
+// Where the backing filesystem is watched, fs::BackingWatcher invalidates the kernel's caches as outside
+// changes happen, and the timeout only bounds what fanotify cannot report (writes through a shared
+// mapping of a backing file, events lost). Elsewhere, an outside change is seen within a second.
+inline constexpr CacheTimeouts kWatchedTimeouts{60.0, 60.0, 60.0};
+inline constexpr CacheTimeouts kUnwatchedTimeouts{1.0, 1.0, 0.0};
+
 struct MountContext {
     MountConfig config;
     std::unique_ptr<fs::NodeTable> nodes;
+    std::unique_ptr<fs::BackingWatcher> watcher;  // null when not watching (option, no CAP_SYS_ADMIN)
+    fuse_session* session = nullptr;
     stats::MountCounters counters;
     copy::CapabilityCache copy_caps;
     CloneTokens clone_tokens;
@@ -81,6 +97,10 @@ struct MountContext {
     bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
     std::atomic<bool> killpriv_v2{false};  // the kernel left clearing suid/sgid to us (kernel_features.hpp)
     std::atomic<uint64_t> init_unique{0};  // the INIT request being answered, while it is
+
+    // The timeouts for a reply about an inode on backing filesystem `dev`: the options' if given, else
+    // long if `dev` is watched. The first reply about a new filesystem starts watching it.
+    CacheTimeouts timeouts_for(dev_t dev);
 };
 
 inline MountContext& context(fuse_req_t req) {

@@ -22,6 +22,17 @@ TEST(MountOptionsTest, DefaultsWhenNoOptionGiven) {
     EXPECT_FALSE(parsed->config.read_only);
     EXPECT_TRUE(parsed->config.kernel_options.empty());
     EXPECT_TRUE(parsed->log_level.empty());
+    // Timeouts left to the mount: long where the backing is watched, short elsewhere.
+    EXPECT_FALSE(parsed->config.entry_timeout);
+    EXPECT_FALSE(parsed->config.attr_timeout);
+    EXPECT_FALSE(parsed->config.negative_timeout);
+    EXPECT_TRUE(parsed->config.watch_backing);
+}
+
+TEST(MountOptionsTest, WatchingTheBackingCanBeTurnedOff) {
+    auto parsed = parse({"no_watch_backing"});
+    ASSERT_TRUE(parsed) << parsed.error();
+    EXPECT_FALSE(parsed->config.watch_backing);
 }
 
 TEST(MountOptionsTest, UnknownOptionIsNamedInTheError) {
@@ -85,9 +96,9 @@ TEST(MountOptionsTest, ValuedOptionsAreParsed) {
     const auto& c = parsed->config;
     EXPECT_EQ(c.fsname, "/srv/data");
     EXPECT_EQ(c.subtype, "fastfs2");
-    EXPECT_DOUBLE_EQ(c.entry_timeout, 2.5);
-    EXPECT_DOUBLE_EQ(c.attr_timeout, 0.0);
-    EXPECT_DOUBLE_EQ(c.negative_timeout, 10.0);
+    EXPECT_EQ(c.entry_timeout, 2.5);
+    EXPECT_EQ(c.attr_timeout, 0.0);
+    EXPECT_EQ(c.negative_timeout, 10.0);
     EXPECT_EQ(c.max_threads, 8u);
     EXPECT_EQ(c.fd_cache_size, 4096u);
     EXPECT_EQ(parsed->log_level, "debug");
