@@ -143,6 +143,14 @@ bench_fastfs_binary() {
     [[ -x $bin ]] && printf '%s\n' "$(realpath "$bin")"
 }
 
+# Finds the no-op FUSE daemon of the "floor" column: FUSE_FLOOR_BINARY, else the fuse-floor target of
+# build/ (tests/bench/fuse_floor).
+bench_floor_binary() {
+    local repo=$1
+    local bin=${FUSE_FLOOR_BINARY:-$repo/build/tests/bench/fuse_floor/fuse-floor}
+    [[ -x $bin ]] && printf '%s\n' "$(realpath "$bin")"
+}
+
 # Prints `fastfs stats MNT` (and --json), tolerating a binary that does not have the subcommand yet.
 bench_print_fastfs_stats() {
     local bin=$1 mnt=$2

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # The side-by-side benchmark: the same workloads directly on a loop-mounted XFS (native) and through
-# fastfs, mergerfs and bindfs mounted over it, printed as one table with ratios to native.
+# fastfs, mergerfs and bindfs mounted over it, plus the in-memory no-op FUSE daemon "floor" (the best any
+# FUSE daemon can do here), printed as one table with ratios to native.
 #
-#   sudo tests/bench/run.sh [--quick] [--peers] [--reps N] [--systems fastfs,mergerfs,bindfs]
+#   sudo tests/bench/run.sh [--quick] [--peers] [--reps N] [--systems fastfs,mergerfs,bindfs,floor]
 #
 #   --quick    small sizes and one repetition: a smoke run of the script (a minute or two)
 #   --peers    apt-get install mergerfs, bindfs and fio when they are missing
 #   --reps N   repetitions per row, best-of-N is reported (default 3)
-#   --systems  which FUSE systems to run (default: all three; peers not installed are skipped)
+#   --systems  which FUSE systems to run (default: all four; peers not installed are skipped)
 #
 # Environment: FASTFS_BINARY (default build/fastfs of this repository), FASTFS_ARGS (extra options for
-# fastfs, e.g. "-o writeback_cache"), BENCH_SCRATCH (default /var/tmp: the 8 GiB sparse image lives
-# there), BENCH_RESULTS (directory for the saved table, default /var/tmp).
+# fastfs, e.g. "-o writeback_cache"), FUSE_FLOOR_BINARY (default build/tests/bench/fuse_floor/fuse-floor,
+# the target fuse-floor), FUSE_FLOOR_ARGS (e.g. "-o entry_timeout=1,attr_timeout=1,negative_timeout=0" to
+# match a fastfs given those), BENCH_SCRATCH (default /var/tmp: the 8 GiB sparse image lives there),
+# BENCH_RESULTS (directory for the saved table, default /var/tmp).
 # See docs/performance.md for what every row measures and the targets.
 set -euo pipefail
 
@@ -23,14 +26,14 @@ source "$BENCH_DIR/lib.sh"
 SIZES=full
 REPS=3
 INSTALL_PEERS=0
-SYSTEMS=fastfs,mergerfs,bindfs
+SYSTEMS=fastfs,mergerfs,bindfs,floor
 while (($#)); do
     case $1 in
         --quick) SIZES=quick ;;
         --peers) INSTALL_PEERS=1 ;;
         --reps) REPS=$2; shift ;;
         --systems) SYSTEMS=$2; shift ;;
-        -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) bench_die "unknown argument $1 (see --help)" ;;
     esac
     shift
@@ -54,7 +57,9 @@ fi
 PY=(python3 "$BENCH_DIR/bench.py")
 SUITE_TIMEOUT=$([[ $SIZES == quick ]] && echo 600 || echo 2400)
 FASTFS_BIN=$(bench_fastfs_binary "$REPO" || true)
+FLOOR_BIN=$(bench_floor_binary "$REPO" || true)
 read -r -a FASTFS_EXTRA <<<"${FASTFS_ARGS:-}"
+read -r -a FLOOR_EXTRA <<<"${FUSE_FLOOR_ARGS:-}"
 
 bench_make_work_dir
 bench_install_traps
@@ -70,8 +75,8 @@ bench_make_loop_fs xfs 8G xfs
 XFS=$BENCH_LAST_MOUNT
 "${PY[@]}" prepare --sizes "$SIZES" --backing "$XFS"
 
-# label -> mountpoint / daemon pid of every FUSE system that mounted.
-declare -A ROOT PID
+# label -> mountpoint / daemon pid of every FUSE system that mounted; set for one not over the XFS.
+declare -A ROOT PID NO_BACKING
 ACTIVE=()
 declare -A SKIPPED
 mount_system() {
@@ -87,6 +92,13 @@ mount_system() {
         bindfs)
             command -v bindfs >/dev/null || { SKIPPED[$name]="not installed (--peers)"; return; }
             cmd=(bindfs -f "$XFS" "$mnt") ;;
+        floor)
+            # Not over XFS: everything lives in the daemon's memory, so bench.py makes its inputs through
+            # the mount and leaves the rows that look at backing files as n/a.
+            local wanted=${FUSE_FLOOR_BINARY:-$REPO/build/tests/bench/fuse_floor/fuse-floor}
+            [[ -n $FLOOR_BIN ]] || { SKIPPED[$name]="no binary ($wanted: ninja fuse-floor)"; return; }
+            cmd=("$FLOOR_BIN" -f "${FLOOR_EXTRA[@]}" "$mnt")
+            NO_BACKING[$name]=1 ;;
         *) bench_die "unknown system $name" ;;
     esac
     if bench_start_fuse "$name" "$log" "${cmd[@]}"; then
@@ -103,6 +115,7 @@ mount_system() {
 run_suite() {
     local label=$1 root=$2 pid=$3 rep=$4
     shift 4
+    if [[ -n ${NO_BACKING[$label]:-} ]]; then set -- "$@" --no-backing; fi
     bench_log "$label: repetition $rep"
     timeout -k 10 "$SUITE_TIMEOUT" "${PY[@]}" suite --sizes "$SIZES" --backing "$XFS" --root "$root" \
         --label "$label" --out "$RESULTS_TSV" --pid "$pid" --rep "$rep" --tarball "$TARBALL" "$@"
@@ -111,6 +124,7 @@ run_suite() {
 run_bigtree() {
     local label=$1 root=$2 pid=$3
     shift 3
+    if [[ -n ${NO_BACKING[$label]:-} ]]; then set -- "$@" --no-backing; fi
     bench_log "$label: 100k-file rows"
     timeout -k 10 "$SUITE_TIMEOUT" "${PY[@]}" bigtree --sizes "$SIZES" --backing "$XFS" --root "$root" \
         --label "$label" --out "$RESULTS_TSV" --pid "$pid" "$@"
@@ -165,6 +179,8 @@ report() {
         "$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo '(dirty tree)')"
     echo "backing: XFS (reflink=1) on a sparse 8 GiB loop image, direct-io loop, in ${BENCH_SCRATCH:-/var/tmp}"
     echo "fastfs: ${FASTFS_BIN:-none} ${FASTFS_ARGS:-}; mergerfs -o cache.files=partial; bindfs (defaults)"
+    echo "floor: ${FLOOR_BIN:-none}${FUSE_FLOOR_ARGS:+ $FUSE_FLOOR_ARGS}" \
+        "(no-op FUSE daemon: no backing, answers every request from memory)"
     echo "random I/O by: $(command -v fio >/dev/null && fio --version || echo 'python os.pread/os.pwrite')"
     for name in "${!SKIPPED[@]}"; do echo "skipped $name: ${SKIPPED[$name]}"; done
     echo
