@@ -77,7 +77,6 @@ XFS=$BENCH_LAST_MOUNT
 
 # label -> mountpoint / daemon pid of every FUSE system that mounted; set for one not over the XFS.
 declare -A ROOT PID NO_BACKING
-ACTIVE=()
 declare -A SKIPPED
 mount_system() {
     local name=$1 mnt="$BENCH_WORK_DIR/mnt-$1" log="$BENCH_WORK_DIR/$1.log"
@@ -104,7 +103,6 @@ mount_system() {
     if bench_start_fuse "$name" "$log" "${cmd[@]}"; then
         ROOT[$name]=$mnt
         PID[$name]=$BENCH_LAST_PID
-        ACTIVE+=("$name")
         bench_log "$name mounted on $mnt (pid $BENCH_LAST_PID): ${cmd[*]}"
     else
         SKIPPED[$name]="did not mount (log: see above)"
@@ -139,32 +137,41 @@ run_native() {
 }
 
 drop_system() {
-    local name=$1 why=$2 kept=() s
+    local name=$1 why=$2
     bench_log "$name: $why; leaving it out from here on"
     SKIPPED[$name]=$why
-    for s in "${ACTIVE[@]}"; do [[ $s == "$name" ]] || kept+=("$s"); done
-    ACTIVE=("${kept[@]}")
+}
+
+# run_mounted NAME RUNNER [ARGS...]: mounts NAME, runs `RUNNER NAME ROOT PID ARGS...`, unmounts. Each system
+# is mounted only while its own rows run, so no other daemon -- and not fastfs's fanotify mark on the XFS,
+# which makes the kernel queue an event for every change there -- is present during another system's rows
+# or native's. Returns the runner's status; a system that does not mount is skipped.
+run_mounted() {
+    local name=$1 runner=$2 rc=0
+    shift 2
+    [[ -z ${SKIPPED[$name]:-} ]] || return 0
+    mount_system "$name"
+    [[ -z ${SKIPPED[$name]:-} ]] || return 0
+    "$runner" "$name" "${ROOT[$name]}" "${PID[$name]}" "$@" || rc=$?
+    if [[ $name == fastfs && $runner == run_bigtree && $rc == 0 ]]; then
+        bench_print_fastfs_stats "$FASTFS_BIN" "${ROOT[fastfs]}" >&2 || true
+    fi
+    bench_stop_fuse "${ROOT[$name]}" "${PID[$name]}"
+    return $rc
 }
 
 START_TIME=$(date -u '+%Y-%m-%d %H:%M UTC')
 run_native native-start
 
 IFS=, read -r -a requested <<<"$SYSTEMS"
-for name in "${requested[@]}"; do mount_system "$name"; done
-
 for ((rep = 1; rep <= REPS; rep++)); do
-    for name in "${ACTIVE[@]}"; do
-        [[ -z ${SKIPPED[$name]:-} ]] || continue
-        run_suite "$name" "${ROOT[$name]}" "${PID[$name]}" "$rep" || drop_system "$name" "suite failed (rep $rep)"
+    for name in "${requested[@]}"; do
+        run_mounted "$name" run_suite "$rep" || drop_system "$name" "suite failed (rep $rep)"
     done
 done
-for name in "${ACTIVE[@]}"; do
-    [[ -z ${SKIPPED[$name]:-} ]] || continue
-    run_bigtree "$name" "${ROOT[$name]}" "${PID[$name]}" || drop_system "$name" "100k-file rows failed"
+for name in "${requested[@]}"; do
+    run_mounted "$name" run_bigtree || drop_system "$name" "100k-file rows failed"
 done
-if [[ -n ${ROOT[fastfs]:-} ]] && bench_is_mounted "${ROOT[fastfs]}"; then
-    bench_print_fastfs_stats "$FASTFS_BIN" "${ROOT[fastfs]}" >&2
-fi
 
 run_native native-end
 
