@@ -400,7 +400,8 @@ void remove_name(Floor& fl, Node& dir, std::string_view name, Node& node) {
     release_if_unused(fl, node);
 }
 
-void floor_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+// unlink and rmdir: the same removal, with the checks of one or the other kind of node.
+void remove_checked(fuse_req_t req, fuse_ino_t parent, const char* name, bool directory) {
     auto& fl = floor_of(req);
     int err;
     {
@@ -409,26 +410,19 @@ void floor_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
         Node* node;
         err = resolve(fl, parent, name, dir, node);
         if (err == 0 && node == nullptr) err = ENOENT;
-        if (err == 0 && is_dir(*node)) err = EISDIR;
+        if (err == 0 && is_dir(*node) != directory) err = directory ? ENOTDIR : EISDIR;
+        if (err == 0 && directory && !node->entries.empty()) err = ENOTEMPTY;
         if (err == 0) remove_name(fl, *dir, name, *node);
     }
     fuse_reply_err(req, err);
 }
 
+void floor_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    remove_checked(req, parent, name, false);
+}
+
 void floor_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-    auto& fl = floor_of(req);
-    int err;
-    {
-        std::lock_guard lock(fl.mutex);
-        Node* dir;
-        Node* node;
-        err = resolve(fl, parent, name, dir, node);
-        if (err == 0 && node == nullptr) err = ENOENT;
-        if (err == 0 && !is_dir(*node)) err = ENOTDIR;
-        if (err == 0 && !node->entries.empty()) err = ENOTEMPTY;
-        if (err == 0) remove_name(fl, *dir, name, *node);
-    }
-    fuse_reply_err(req, err);
+    remove_checked(req, parent, name, true);
 }
 
 int rename_locked(Floor& fl, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,
