@@ -71,9 +71,7 @@ std::optional<FidRecord> parse_fid(const char* record, size_t length, bool with_
     return fid;
 }
 
-}  // namespace
-
-bool BackingWatcher::is_local_filesystem_type(long f_type) {
+bool is_local_filesystem_type(long f_type) {
     // Filesystems whose every change passes through this kernel's VFS, so fanotify sees it.
     switch (f_type) {
         case XFS_SUPER_MAGIC:
@@ -87,6 +85,8 @@ bool BackingWatcher::is_local_filesystem_type(long f_type) {
             return false;
     }
 }
+
+}  // namespace
 
 sys::Result<std::unique_ptr<BackingWatcher>> BackingWatcher::create(const NodeTable& nodes) {
     // An unlimited queue: a lost event would leave the kernel trusting a stale cache until the timeout.

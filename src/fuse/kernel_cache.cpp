@@ -40,7 +40,7 @@ KernelCacheKeeper::KernelCacheKeeper(MountContext& ctx) : ctx_(ctx) {
         return;
     }
     dev_t root_dev = ctx.nodes->root().key.dev;
-    if (!(*watcher)->watch(root_dev, ctx.nodes->filesystem_fd(root_dev))) {
+    if (!(*watcher)->watch(root_dev, ctx.nodes->mount_fd_for(root_dev))) {
         spdlog::info(
             "{} cannot be watched (a btrfs subvolume, or not a local filesystem); outside changes "
             "show through the mount within 1 s",
@@ -56,7 +56,7 @@ KernelCacheKeeper::KernelCacheKeeper(MountContext& ctx) : ctx_(ctx) {
 
 KernelCacheKeeper::~KernelCacheKeeper() {
     if (!thread_.joinable()) return;
-    if (finished_ || stop(std::chrono::seconds(2))) {
+    if (stop(std::chrono::seconds(2))) {
         thread_.join();
     } else {
         thread_.detach();  // see stop(): the caller keeps what it uses alive

@@ -53,7 +53,7 @@ CacheTimeouts MountContext::timeouts_for(dev_t dev) {
     bool watched = false;
     if (watcher) {
         auto known = watcher->watching(dev);
-        watched = known ? *known : watcher->watch(dev, nodes->filesystem_fd(dev));
+        watched = known ? *known : watcher->watch(dev, nodes->mount_fd_for(dev));
     }
     const CacheTimeouts& fallback = watched ? kWatchedTimeouts : kUnwatchedTimeouts;
     return {config.entry_timeout.value_or(fallback.entry), config.attr_timeout.value_or(fallback.attr),

@@ -111,14 +111,11 @@ void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     auto& dir = node_of(req, parent);
     auto entry = ctx.nodes->lookup(dir, name);
     if (entry) return reply_entry(req, *entry);
-    double negative_timeout = ctx.timeouts_for(dir.key.dev).negative;
-    if (entry.error() == ENOENT && negative_timeout > 0) {
-        fuse_entry_param negative{};
-        negative.entry_timeout = negative_timeout;
-        fuse_reply_entry(req, &negative);
-        return;
-    }
-    reply_error(req, entry.error());
+    double negative_timeout = entry.error() == ENOENT ? ctx.timeouts_for(dir.key.dev).negative : 0.0;
+    if (negative_timeout <= 0) return reply_error(req, entry.error());
+    fuse_entry_param negative{};  // node id 0: the kernel caches "no such name" for the timeout
+    negative.entry_timeout = negative_timeout;
+    fuse_reply_entry(req, &negative);
 }
 
 void forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {

@@ -58,8 +58,6 @@ class BackingWatcher {
     void run(const std::function<void(const BackingChange&)>& sink);
     void stop();
 
-    static bool is_local_filesystem_type(long f_type);
-
   private:
     BackingWatcher(const NodeTable& nodes, sys::UniqueFd fanotify, sys::UniqueFd wakeup);
     // Parses one buffer of events and hands the changes to `sink`.

@@ -113,8 +113,8 @@ class NodeTable {
     // (the root included). Makes no system call: the backing watcher calls it for every event.
     std::optional<uint64_t> find_by_handle(const HandleKey& key) const;
     // A real (not O_PATH) descriptor of a directory on filesystem `dev`, or -1 before the first lookup
-    // on it. Owned by the table.
-    int filesystem_fd(dev_t dev) { return mount_fd_for(dev); }
+    // on it. Owned by the table; the mount argument of open_by_handle_at, and what the watcher marks.
+    int mount_fd_for(dev_t dev);
 
     size_t node_count() const;
     const FdCache& fd_cache() const { return fd_cache_; }
@@ -135,7 +135,6 @@ class NodeTable {
     // node is pinned by `pin`. Makes no system call.
     Node* attach(const struct stat& st, sys::Result<std::string> handle, const SharedFd& pin);
     sys::Result<sys::UniqueFd> open_by_handle(const Node& node, int flags);
-    int mount_fd_for(dev_t dev);
     void remember_mount_fd(dev_t dev, int fd);
 
     // Indexes `node` by its handle (replacing `old_handle`'s entry); mutex_ held.
