@@ -1,7 +1,7 @@
 #include "fastfs/fs/node_table.hpp"
 
 #include <fcntl.h>
-#include <sys/sysmacros.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +16,10 @@ namespace {
 
 // Room for any handle the kernel encodes (MAX_HANDLE_SZ bytes of f_handle).
 constexpr size_t kMaxHandleBytes = 128;
+
+// visible_ino(): the top 8 bits of an inode number carry the index of the filesystem it lives on.
+constexpr unsigned kDeviceIndexShift = 56;
+constexpr uint64_t kMaxDeviceIndex = 255;
 
 struct alignas(struct file_handle) HandleBuffer {
     unsigned char bytes[sizeof(struct file_handle) + kMaxHandleBytes];
@@ -32,22 +36,39 @@ int stale_as_missing(int error) {
     return error == ESTALE ? ENOENT : error;
 }
 
+sys::Result<std::string> encode(int fd, const char* name, int flags) {
+    HandleBuffer buffer;
+    buffer.get()->handle_bytes = kMaxHandleBytes;
+    int mount_id = 0;
+    if (::name_to_handle_at(fd, name, buffer.get(), &mount_id, flags) != 0) return sys::fail_errno();
+    return std::string(reinterpret_cast<const char*>(buffer.bytes),
+                       sizeof(struct file_handle) + buffer.get()->handle_bytes);
+}
+
+sys::Result<sys::UniqueFd> open_handle(int mount_fd, const std::string& handle, int flags) {
+    if (handle.empty() || mount_fd < 0) return sys::fail(ESTALE);
+    HandleBuffer buffer;
+    std::memcpy(buffer.bytes, handle.data(), std::min(handle.size(), sizeof(buffer.bytes)));
+    int fd = sys::retry_eintr([&] { return ::open_by_handle_at(mount_fd, buffer.get(), flags | O_CLOEXEC); });
+    if (fd < 0) return sys::fail_errno();
+    return sys::UniqueFd(fd);
+}
+
 }  // namespace
 
-NodeTable::NodeTable(sys::UniqueFd root_fd, struct stat root_stat, size_t fd_cache_capacity)
-    : root_dev_(root_stat.st_dev), fd_cache_(fd_cache_capacity) {
-    root_fd_ = share(std::move(root_fd));
-    auto root = std::make_unique<Node>();
-    root->key = {root_stat.st_dev, root_stat.st_ino};
-    root->type = S_IFDIR;
-    root->pinned = root_fd_;  // the root is always reachable without a handle
-    root->nlookup = 1;
-    root_ = root.get();
-    nodes_.emplace(root->key, std::move(root));
+NodeTable::NodeTable(sys::UniqueFd root_fd, struct stat root_stat, size_t fd_cache_capacity,
+                     size_t removed_pin_capacity)
+    : removed_pin_capacity_(removed_pin_capacity), root_dev_(root_stat.st_dev), fd_cache_(fd_cache_capacity) {
+    // The root is always reachable without a handle; its handle (if any) only names it in watcher events.
+    auto handle = encode(root_fd.get(), "", AT_EMPTY_PATH);
+    root_ = std::make_unique<Node>(InodeKey{root_stat.st_dev, root_stat.st_ino}, S_IFDIR, 0,
+                                   handle ? *handle : std::string(), share(std::move(root_fd)));
+    root_->nlookup = 1;
+    if (!root_->handle.empty()) by_handle_.emplace(HandleKey{root_dev_, root_->handle}, root_.get());
 }
 
 sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backing_root,
-                                                        size_t fd_cache_capacity) {
+                                                        size_t fd_cache_capacity, size_t removed_pin_capacity) {
     auto fd = sys::open_at(AT_FDCWD, backing_root.c_str(), O_PATH | O_DIRECTORY);
     if (!fd) return sys::fail(fd.error());
     auto st = sys::stat_fd(fd->get());
@@ -55,21 +76,12 @@ sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backi
     // open_by_handle_at refuses O_PATH descriptors as its mount argument: keep a real open of the root.
     auto mount_fd = sys::open_at(fd->get(), ".", O_RDONLY | O_DIRECTORY);
     if (!mount_fd) return sys::fail(mount_fd.error());
-    std::unique_ptr<NodeTable> table(new NodeTable(std::move(*fd), *st, fd_cache_capacity));
-    table->mount_fds_.emplace(st->st_dev, std::move(*mount_fd));
-
+    std::unique_ptr<NodeTable> table(
+        new NodeTable(std::move(*fd), *st, fd_cache_capacity, removed_pin_capacity));
     // Handles need the filesystem to encode them and CAP_DAC_READ_SEARCH to open them: try both once.
-    auto handle = table->encode_handle(table->root_fd_->get(), "", AT_EMPTY_PATH);
-    if (handle) {
-        Node probe;
-        probe.key = table->root_->key;
-        probe.handle = *handle;
-        table->handles_supported_ = bool(table->open_by_handle(probe, O_PATH));
-        // The root stays pinned, but events about it name it by handle.
-        table->by_handle_.emplace(HandleKey{st->st_dev, std::move(*handle)}, table->root_);
-    } else {
-        table->handles_supported_ = false;
-    }
+    table->handles_supported_ =
+        !table->root_->handle.empty() && open_handle(mount_fd->get(), table->root_->handle, O_PATH);
+    table->mount_fds_.emplace(st->st_dev, std::move(*mount_fd));
     return table;
 }
 
@@ -79,17 +91,12 @@ Node& NodeTable::node(uint64_t node_id) {
 }
 
 uint64_t NodeTable::node_id(const Node& node) const {
-    if (&node == root_) return kRootNodeId;
+    if (&node == root_.get()) return kRootNodeId;
     return reinterpret_cast<uint64_t>(&node);
 }
 
 sys::Result<std::string> NodeTable::encode_handle(int fd, const char* name, int flags) {
-    HandleBuffer buffer;
-    buffer.get()->handle_bytes = kMaxHandleBytes;
-    int mount_id = 0;
-    if (::name_to_handle_at(fd, name, buffer.get(), &mount_id, flags) != 0) return sys::fail_errno();
-    return std::string(reinterpret_cast<const char*>(buffer.bytes),
-                       sizeof(struct file_handle) + buffer.get()->handle_bytes);
+    return encode(fd, name, flags);
 }
 
 int NodeTable::mount_fd_for(dev_t dev) {
@@ -110,18 +117,13 @@ void NodeTable::remember_mount_fd(dev_t dev, int fd) {
 }
 
 sys::Result<sys::UniqueFd> NodeTable::open_by_handle(const Node& node, int flags) {
-    std::string handle;
-    {
-        std::lock_guard lock(mutex_);
-        handle = node.handle;
-    }
-    int mount_fd = mount_fd_for(node.key.dev);
-    if (handle.empty() || mount_fd < 0) return sys::fail(ESTALE);
-    HandleBuffer buffer;
-    std::memcpy(buffer.bytes, handle.data(), std::min(handle.size(), sizeof(buffer.bytes)));
-    int fd = sys::retry_eintr([&] { return ::open_by_handle_at(mount_fd, buffer.get(), flags | O_CLOEXEC); });
-    if (fd < 0) return sys::fail_errno();
-    return sys::UniqueFd(fd);
+    return open_handle(mount_fd_for(node.key.dev), node.handle, flags);
+}
+
+SharedFd NodeTable::removed_pin(const Node& node) const {
+    std::lock_guard lock(mutex_);
+    auto it = removed_pins_.find(node_id(node));
+    return it == removed_pins_.end() ? nullptr : it->second;
 }
 
 sys::Result<SharedFd> NodeTable::path_fd(Node& node) {
@@ -129,7 +131,11 @@ sys::Result<SharedFd> NodeTable::path_fd(Node& node) {
     uint64_t id = node_id(node);
     if (auto cached = fd_cache_.find(id)) return cached;
     auto fd = open_by_handle(node, O_PATH);
-    if (!fd) return sys::fail(stale_as_missing(fd.error()));
+    if (!fd) {
+        // A removed inode that the kernel still holds: the handle may not resolve any more.
+        if (auto removed = removed_pin(node)) return removed;
+        return sys::fail(stale_as_missing(fd.error()));
+    }
     auto shared = share(std::move(*fd));
     fd_cache_.insert(id, shared);
     return shared;
@@ -137,12 +143,11 @@ sys::Result<SharedFd> NodeTable::path_fd(Node& node) {
 
 sys::Result<sys::UniqueFd> NodeTable::open_fd(Node& node, int flags) {
     flags &= ~(O_CREAT | O_EXCL | O_NOCTTY);
-    if (!node.pinned) {
-        auto fd = open_by_handle(node, flags);
-        if (!fd) return sys::fail(stale_as_missing(fd.error()));
-        return fd;
-    }
-    return sys::reopen(node.pinned->get(), flags);
+    if (node.pinned) return sys::reopen(node.pinned->get(), flags);
+    auto fd = open_by_handle(node, flags);
+    if (fd) return fd;
+    if (auto removed = removed_pin(node)) return sys::reopen(removed->get(), flags);
+    return sys::fail(stale_as_missing(fd.error()));
 }
 
 sys::Result<Entry> NodeTable::lookup(Node& parent, const char* name) {
@@ -201,55 +206,81 @@ sys::Result<Entry> NodeTable::register_node(int fd, const struct stat& st, Share
 Node* NodeTable::attach(const struct stat& st, sys::Result<std::string> handle, const SharedFd& pin) {
     InodeKey key{st.st_dev, st.st_ino};
     std::lock_guard lock(mutex_);
-    auto [it, inserted] = nodes_.try_emplace(key, nullptr);
-    if (inserted) {
-        it->second = std::make_unique<Node>();
-        it->second->key = key;
-    }
-    Node* node = it->second.get();
-    node->type = st.st_mode & S_IFMT;
+    Node* node = nullptr;
     if (handle) {
-        // A different handle for the same (dev, ino) means the number was reused by a new inode.
-        if (node->handle != *handle) {
-            std::string old = std::exchange(node->handle, std::move(*handle));
-            index_handle(*node, old);
-        }
-    } else if (!node->pinned && node != root_) {
-        node->pinned = pin;
+        if (auto it = by_handle_.find(HandleKey{key.dev, *handle}); it != by_handle_.end()) node = it->second;
+    } else if (auto it = by_inode_.find(key); it != by_inode_.end()) {
+        // No handle this time: a pinned node of this number is this inode (its pin keeps the number from
+        // being recycled). A node with a handle may be a recycled number's: not knowable, so use it as
+        // fastfs always has for filesystems that sometimes fail to encode.
+        node = it->second;
+    }
+    if (node == nullptr) {
+        auto created = std::make_unique<Node>(key, mode_t(st.st_mode & S_IFMT), next_generation_++,
+                                              handle ? std::move(*handle) : std::string(),
+                                              handle ? nullptr : pin);
+        node = created.get();
+        nodes_.emplace(node_id(*node), std::move(created));
+        if (!node->handle.empty()) by_handle_.emplace(HandleKey{key.dev, node->handle}, node);
+        by_inode_.insert_or_assign(key, node);  // the newest inode of this number
     }
     ++node->nlookup;
     return node;
 }
 
 void NodeTable::forget(Node& node, uint64_t count) {
-    if (&node == root_) return;
+    if (&node == root_.get()) return;
     uint64_t id = node_id(node);
     std::unique_ptr<Node> removed;
+    SharedFd pin;  // closed after the lock is released
     {
         std::lock_guard lock(mutex_);
         node.nlookup -= std::min(count, node.nlookup);
         if (node.nlookup > 0) return;
-        auto it = nodes_.find(node.key);
-        if (it == nodes_.end() || it->second.get() != &node) return;
-        unindex_handle(node);
+        auto it = nodes_.find(id);
+        if (it == nodes_.end()) return;
+        if (auto h = by_handle_.find(HandleKey{node.key.dev, node.handle});
+            !node.handle.empty() && h != by_handle_.end() && h->second == &node)
+            by_handle_.erase(h);
+        if (auto i = by_inode_.find(node.key); i != by_inode_.end() && i->second == &node) by_inode_.erase(i);
+        if (auto p = removed_pins_.find(id); p != removed_pins_.end()) {
+            pin = std::move(p->second);
+            removed_pins_.erase(p);
+        }
         removed = std::move(it->second);
         nodes_.erase(it);
     }
     fd_cache_.erase(id);
 }
 
-void NodeTable::index_handle(Node& node, const std::string& old_handle) {
-    if (!old_handle.empty()) {
-        auto it = by_handle_.find(HandleKey{node.key.dev, old_handle});
-        if (it != by_handle_.end() && it->second == &node) by_handle_.erase(it);
+std::optional<RemovalPin> NodeTable::prepare_removal(const struct stat& victim) {
+    if (!S_ISDIR(victim.st_mode) && victim.st_nlink > 1) return std::nullopt;  // other names keep it
+    Node* node = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = by_inode_.find(InodeKey{victim.st_dev, victim.st_ino});
+        if (it == by_inode_.end() || it->second == root_.get()) return std::nullopt;
+        node = it->second;
+        ++node->nlookup;  // held across the open below, whatever the kernel forgets meanwhile
     }
-    by_handle_.insert_or_assign(HandleKey{node.key.dev, node.handle}, &node);
+    // The newest node of this number: if its handle still opens, it is the live inode being removed (two
+    // live inodes never share a number).
+    auto fd = path_fd(*node);
+    std::optional<RemovalPin> pin;
+    if (fd) pin = RemovalPin{node_id(*node), node->generation, std::move(*fd)};
+    forget(*node, 1);
+    return pin;
 }
 
-void NodeTable::unindex_handle(const Node& node) {
-    if (node.handle.empty()) return;
-    auto it = by_handle_.find(HandleKey{node.key.dev, node.handle});
-    if (it != by_handle_.end() && it->second == &node) by_handle_.erase(it);
+void NodeTable::keep_removed(RemovalPin pin) {
+    fd_cache_.erase(pin.node_id);  // the pin holds the inode now; the cache must not outlive it
+    std::lock_guard lock(mutex_);
+    // Only while the node lives (a forget may have raced the removal) and within the bound: beyond it, a
+    // removed inode is freed at once, as before, and the kernel's references to it see ENOENT.
+    auto it = nodes_.find(pin.node_id);
+    if (it == nodes_.end() || it->second->generation != pin.generation) return;
+    if (removed_pins_.size() >= removed_pin_capacity_) return;
+    removed_pins_.insert_or_assign(pin.node_id, std::move(pin.fd));
 }
 
 std::optional<uint64_t> NodeTable::find_by_handle(const HandleKey& key) const {
@@ -259,32 +290,35 @@ std::optional<uint64_t> NodeTable::find_by_handle(const HandleKey& key) const {
     return node_id(*it->second);
 }
 
-void NodeTable::drop_cached_fd(const InodeKey& key) {
-    Node* node = nullptr;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = nodes_.find(key);
-        if (it != nodes_.end()) node = it->second.get();
+uint64_t NodeTable::device_index(dev_t dev) const {
+    auto [it, inserted] = device_indexes_.try_emplace(dev, device_indexes_.size() + 1);
+    if (inserted && it->second > kMaxDeviceIndex) {
+        it->second = kMaxDeviceIndex;
+        spdlog::warn("more than {} filesystems inside the backing tree: inode numbers may repeat",
+                     kMaxDeviceIndex);
     }
-    if (node != nullptr && node != root_) fd_cache_.erase(node_id(*node));
+    return it->second;
 }
 
-ino_t NodeTable::visible_ino(const struct stat& st) const {
-    if (st.st_dev == root_dev_) return st.st_ino;
-    // Inodes of another backing filesystem (a mount inside the backing tree) get the device folded into the
-    // top bits, so that (st_dev, st_ino) stays unique inside the one FUSE filesystem.
-    uint64_t dev_bits = (uint64_t(major(st.st_dev)) * 131 + minor(st.st_dev)) & 0xFF;
-    return ino_t(uint64_t(st.st_ino) ^ ((dev_bits + 1) << 56));
+ino_t NodeTable::visible_ino(dev_t dev, ino_t ino) const {
+    if (dev == root_dev_) return ino;
+    std::lock_guard lock(mutex_);
+    return ino_t(uint64_t(ino) ^ (device_index(dev) << kDeviceIndexShift));
 }
 
 struct stat NodeTable::visible(struct stat st) const {
-    st.st_ino = visible_ino(st);
+    st.st_ino = visible_ino(st.st_dev, st.st_ino);
     return st;
 }
 
 size_t NodeTable::node_count() const {
     std::lock_guard lock(mutex_);
-    return nodes_.size();
+    return nodes_.size() + 1;  // and the root
+}
+
+size_t NodeTable::removed_pin_count() const {
+    std::lock_guard lock(mutex_);
+    return removed_pins_.size();
 }
 
 }  // namespace fastfs::fs

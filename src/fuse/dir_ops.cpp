@@ -51,9 +51,11 @@ int seek_stream(OpenFile& dir, off_t off) {
 
 enum class Added { ok, full, vanished };
 
-Added add_plain(fuse_req_t req, const struct dirent64* entry, char* out, size_t room, size_t& used) {
+// Entries live on the directory's filesystem: their numbers are shown as stat shows them (visible_ino).
+Added add_plain(fuse_req_t req, const fs::Node& dir, const struct dirent64* entry, char* out, size_t room,
+                size_t& used) {
     struct stat st {};
-    st.st_ino = entry->d_ino;
+    st.st_ino = context(req).nodes->visible_ino(dir.key.dev, entry->d_ino);
     st.st_mode = mode_t(entry->d_type) << 12;
     size_t need = fuse_add_direntry(req, out, room, entry->d_name, &st, entry->d_off);
     if (need > room) return Added::full;
@@ -70,7 +72,7 @@ Added add_plus(fuse_req_t req, fs::Node& dir, const struct dirent64* entry, char
     fuse_entry_param e{};
     if (is_dot_or_dotdot(name)) {
         // Node id 0: the kernel lists the name without instantiating an inode for it.
-        e.attr.st_ino = entry->d_ino;
+        e.attr.st_ino = ctx.nodes->visible_ino(dir.key.dev, entry->d_ino);
         e.attr.st_mode = mode_t(entry->d_type) << 12;
     } else {
         auto found = ctx.nodes->lookup(dir, name);
@@ -90,7 +92,7 @@ void list(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, bool plus)
     int error = 0;
     while (const struct dirent64* entry = peek_entry(dir, error)) {
         Added added = plus ? add_plus(req, *dir.node, entry, reply.data() + used, size - used, used)
-                           : add_plain(req, entry, reply.data() + used, size - used, used);
+                           : add_plain(req, *dir.node, entry, reply.data() + used, size - used, used);
         if (added == Added::full) break;
         consume_entry(*dir.dir, entry);
     }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "fastfs/sys/credentials.hpp"
@@ -18,6 +19,7 @@ fuse_entry_param entry_param(fuse_req_t req, const fs::Entry& entry) {
     auto& ctx = context(req);
     fuse_entry_param e{};
     e.ino = ctx.nodes->node_id(*entry.node);
+    e.generation = entry.node->generation;
     e.attr = ctx.nodes->visible(entry.attr);
     CacheTimeouts timeouts = ctx.timeouts_for(entry.attr.st_dev);
     e.attr_timeout = timeouts.attr;
@@ -63,10 +65,16 @@ void create_and_reply(fuse_req_t req, fuse_ino_t parent, const char* name, Call&
     reply_entry(req, *entry);
 }
 
-// After the last name of an inode is removed, its cached O_PATH descriptor must not keep it alive.
-void release_if_last_name(fuse_req_t req, const sys::Result<struct stat>& victim) {
-    if (victim && (S_ISDIR(victim->st_mode) || victim->st_nlink <= 1))
-        context(req).nodes->drop_cached_fd({victim->st_dev, victim->st_ino});
+// Removes `name` from `dir_fd` with `remove()`. If that was its inode's last name and the kernel still holds
+// the inode, the node table keeps it reachable until the kernel forgets it (NodeTable::prepare_removal).
+template <typename Remove>
+void remove_name(fuse_req_t req, int dir_fd, const char* name, Remove&& remove) {
+    auto& nodes = *context(req).nodes;
+    auto victim = sys::stat_at(dir_fd, name);
+    auto pin = victim ? nodes.prepare_removal(*victim) : std::nullopt;
+    if (remove() != 0) return reply_error(req, errno);
+    if (pin) nodes.keep_removed(std::move(*pin));
+    reply_error(req, 0);
 }
 
 sys::Result<struct stat> stat_node(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -211,19 +219,15 @@ void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newn
 void unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     auto dir = context(req).nodes->path_fd(node_of(req, parent));
     if (!dir) return reply_error(req, dir.error());
-    auto victim = sys::stat_at((*dir)->get(), name);
-    if (::unlinkat((*dir)->get(), name, 0) != 0) return reply_error(req, errno);
-    release_if_last_name(req, victim);
-    reply_error(req, 0);
+    int dir_fd = (*dir)->get();
+    remove_name(req, dir_fd, name, [&] { return ::unlinkat(dir_fd, name, 0); });
 }
 
 void rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
     auto dir = context(req).nodes->path_fd(node_of(req, parent));
     if (!dir) return reply_error(req, dir.error());
-    auto victim = sys::stat_at((*dir)->get(), name);
-    if (::unlinkat((*dir)->get(), name, AT_REMOVEDIR) != 0) return reply_error(req, errno);
-    release_if_last_name(req, victim);
-    reply_error(req, 0);
+    int dir_fd = (*dir)->get();
+    remove_name(req, dir_fd, name, [&] { return ::unlinkat(dir_fd, name, AT_REMOVEDIR); });
 }
 
 void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,
@@ -233,12 +237,10 @@ void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newp
     if (!from) return reply_error(req, from.error());
     auto to = nodes.path_fd(node_of(req, newparent));
     if (!to) return reply_error(req, to.error());
+    auto rename_it = [&] { return ::renameat2((*from)->get(), name, (*to)->get(), newname, flags); };
     // A rename that replaces its target removes the target's name; an exchange removes nothing.
-    sys::Result<struct stat> victim = sys::fail(ENOENT);
-    if (!(flags & RENAME_EXCHANGE)) victim = sys::stat_at((*to)->get(), newname);
-    if (::renameat2((*from)->get(), name, (*to)->get(), newname, flags) != 0) return reply_error(req, errno);
-    release_if_last_name(req, victim);
-    reply_error(req, 0);
+    if (flags & RENAME_EXCHANGE) return reply_error(req, rename_it() == 0 ? 0 : errno);
+    remove_name(req, (*to)->get(), newname, rename_it);
 }
 
 void statfs(fuse_req_t req, fuse_ino_t ino) {

@@ -69,8 +69,9 @@ int serve(fuse_session* se, const MountConfig& config) {
 int run_session(const MountConfig& config) {
     auto ctx = std::make_unique<MountContext>();
     ctx->config = config;
-    auto table = fs::NodeTable::open(
-        config.backing.string(), config.fd_cache_size != 0 ? config.fd_cache_size : default_fd_cache_size());
+    size_t fd_cache = config.fd_cache_size != 0 ? config.fd_cache_size : default_fd_cache_size();
+    // Removed inodes the kernel still holds: as many as the cache; they are usually forgotten at once.
+    auto table = fs::NodeTable::open(config.backing.string(), fd_cache, fd_cache);
     if (!table) {
         spdlog::error("{}: {}", config.backing.string(), std::strerror(table.error()));
         return 1;

@@ -1,19 +1,31 @@
 // The node table: what the kernel calls a node id, mapped to a backing inode.
 //
-// A node is keyed by the backing (st_dev, st_ino) — hard links are one node — and remembers the inode by
-// a file handle (name_to_handle_at), not by an open descriptor: the kernel may know millions of inodes and
-// the process may hold 20,000 descriptors. A bounded FdCache keeps O_PATH descriptors of recently used
-// nodes; a miss reopens the inode with open_by_handle_at.
+// A node remembers its inode by a file handle (name_to_handle_at), not by an open descriptor: the kernel
+// may know millions of inodes and the process may hold 20,000 descriptors. A bounded FdCache keeps O_PATH
+// descriptors of recently used nodes; a miss reopens the inode with open_by_handle_at.
 //
 // Filesystems that cannot encode handles (or a daemon without CAP_DAC_READ_SEARCH) fall back to pinning one
 // O_PATH descriptor per node, like libfuse's passthrough examples; that mode is bounded by RLIMIT_NOFILE and
 // is logged as such at mount time.
 //
-// The FUSE node id is the Node's address (the root is FUSE_ROOT_ID). A node lives while the kernel holds
-// lookups on it (nlookup > 0); forget() drops them.
+// Identity rule. A node is one backing inode, named by (filesystem, file handle). The handle carries the
+// inode's generation, so an inode number that the backing filesystem recycles (XFS and ext4 reuse a freed
+// number at once) comes back with a different handle and gets a NEW node, while the kernel may still hold
+// the old one (a forget not yet sent, a removed directory still someone's working directory). The FUSE
+// node id is the Node's address (the root is FUSE_ROOT_ID) and each node gets a generation from a
+// per-mount counter: an address is reused only after the kernel forgot it, and then with a higher
+// generation, so the pair (node id, generation) never names two inodes over the life of the mount, which
+// is what the kernel and libfuse require. Pinned nodes hold their inode open, so its number cannot be
+// recycled while the node lives: for them (filesystem, inode number) is the identity.
 //
-// Lock order: NodeTable::mutex_ is taken alone and never held across a system call; FdCache has its own
-// mutex, never taken while holding NodeTable::mutex_ except in forget() (table -> cache).
+// A node lives while the kernel holds lookups on it (nlookup > 0); forget() drops them. When the last name
+// of an inode is removed through the mount while the kernel still holds its node, the table keeps an O_PATH
+// descriptor of it until the kernel forgets the node (bounded), so fstat on a descriptor of an unlinked file
+// or stat(".") in a removed working directory keep working, as they do natively.
+//
+// Locking. mutex_ guards the indexes, every node's nlookup, the removed-inode pins, the per-filesystem
+// descriptors and device numbers; it is never held across a system call. FdCache has its own mutex, which
+// is never taken while mutex_ is held. Descriptors are closed after both are released.
 #pragma once
 
 #include <sys/stat.h>
@@ -38,7 +50,8 @@ struct InodeKey {
     bool operator==(const InodeKey&) const = default;
 };
 
-// A file handle on one backing filesystem: how fanotify names inodes (src/fs/backing_watcher.cpp).
+// A file handle on one backing filesystem: how nodes are identified, and how fanotify names inodes
+// (src/fs/backing_watcher.cpp).
 struct HandleKey {
     dev_t dev;
     std::string handle;  // a struct file_handle as bytes, as Node::handle
@@ -57,12 +70,14 @@ struct InodeKeyHash {
     }
 };
 
-class Node {
-  public:
-    InodeKey key;
-    mode_t type;           // S_IFMT bits: lets handlers pick the right way to open
-    std::string handle;    // a struct file_handle as bytes; empty when pinned
-    SharedFd pinned;       // set only when the filesystem cannot encode handles
+struct Node {
+    // Immutable once published in the table: read without any lock.
+    const InodeKey key;
+    const mode_t type;           // S_IFMT bits: lets handlers pick the right way to open
+    const uint64_t generation;   // with the node id, unique over the mount's life (the identity rule)
+    const std::string handle;    // a struct file_handle as bytes; empty when pinned
+    const SharedFd pinned;       // set only when the filesystem cannot encode handles (and for the root)
+
     uint64_t nlookup = 0;  // guarded by NodeTable::mutex_
 };
 
@@ -72,14 +87,23 @@ struct Entry {
     struct stat attr;
 };
 
+// An inode whose last name is about to be removed, with a descriptor that keeps it reachable: see
+// NodeTable::prepare_removal().
+struct RemovalPin {
+    uint64_t node_id = 0;
+    uint64_t generation = 0;  // the node id alone may name a newer node by then
+    SharedFd fd;
+};
+
 class NodeTable {
   public:
     // The root's node id: the kernel's FUSE_ROOT_ID, fixed by the protocol (checked in src/fuse).
     static constexpr uint64_t kRootNodeId = 1;
 
     // Opens the backing root. Fails with the errno of the open (ENOENT, ENOTDIR, EACCES...).
+    // `removed_pin_capacity` bounds the descriptors kept for removed inodes the kernel still holds.
     static sys::Result<std::unique_ptr<NodeTable>> open(const std::string& backing_root,
-                                                        size_t fd_cache_capacity);
+                                                        size_t fd_cache_capacity, size_t removed_pin_capacity);
 
     Node& root() { return *root_; }
     // Node for a FUSE node id (FUSE_ROOT_ID or a pointer handed out by lookup).
@@ -100,12 +124,21 @@ class NodeTable {
     // Drops `count` lookup references; a node with none left is removed.
     void forget(Node& node, uint64_t count);
 
-    // Closes the cached descriptor of the inode `key`, if any: called after an unlink or rename that
-    // removed the last name of an inode, so that its space is freed as soon as the last open file closes.
-    void drop_cached_fd(const InodeKey& key);
+    // Removing the last name of an inode (unlink, rmdir, rename over it) frees it natively only when the
+    // last reference goes, and a reference the kernel holds (an O_PATH descriptor, a working directory) is
+    // one. Call before the removal with the victim's attributes: if `victim` is its inode's last name and
+    // the kernel holds its node, returns a descriptor of it. After the removal succeeded, hand it to
+    // keep_removed(); the table then holds it until the kernel forgets the node, and the space is freed
+    // when the kernel lets go, as natively.
+    std::optional<RemovalPin> prepare_removal(const struct stat& victim);
+    void keep_removed(RemovalPin pin);
 
-    // The inode number shown to the kernel: the backing's, made unique across backing filesystems.
-    ino_t visible_ino(const struct stat& st) const;
+    // The inode number shown to the kernel for inode `ino` of backing filesystem `dev`: the backing's own
+    // number on the root's filesystem; on every other filesystem mounted inside the backing tree, the same
+    // number with that filesystem's index (1, 2, ... in order of discovery) in the top 8 bits, so numbers
+    // stay unique inside the one FUSE filesystem as long as the backing's stay below 2^56 (true of every
+    // Linux filesystem's allocation) and there are fewer than 256 such filesystems.
+    ino_t visible_ino(dev_t dev, ino_t ino) const;
     // Rewrites st_ino for the kernel.
     struct stat visible(struct stat st) const;
 
@@ -117,11 +150,13 @@ class NodeTable {
     int mount_fd_for(dev_t dev);
 
     size_t node_count() const;
+    size_t removed_pin_count() const;
     const FdCache& fd_cache() const { return fd_cache_; }
     bool uses_handles() const { return handles_supported_; }
 
   private:
-    NodeTable(sys::UniqueFd root_fd, struct stat root_stat, size_t fd_cache_capacity);
+    NodeTable(sys::UniqueFd root_fd, struct stat root_stat, size_t fd_cache_capacity,
+              size_t removed_pin_capacity);
     // Finds or creates the node of `st`, identified through `fd`; `cache_fd` (an O_PATH descriptor of the
     // same inode, may be null) goes to the fd cache, or pins the node when handles are not available.
     sys::Result<Entry> register_node(int fd, const struct stat& st, SharedFd cache_fd);
@@ -131,22 +166,27 @@ class NodeTable {
     // per name, which listing or stat'ing thousands of files does not need. EAGAIN: use the opening path
     // (no handles here, a filesystem not seen before, or the name changed meanwhile).
     sys::Result<Entry> lookup_without_open(int dir_fd, const char* name);
-    // Finds or creates the node of `st` under mutex_ and takes one lookup reference. Without a handle the
-    // node is pinned by `pin`. Makes no system call.
+    // Finds the node of the inode (its handle, else the pin) or publishes a new one, under mutex_, and
+    // takes one lookup reference. Makes no system call.
     Node* attach(const struct stat& st, sys::Result<std::string> handle, const SharedFd& pin);
     sys::Result<sys::UniqueFd> open_by_handle(const Node& node, int flags);
+    // The descriptor kept for a removed inode of `node`, if any.
+    SharedFd removed_pin(const Node& node) const;
     void remember_mount_fd(dev_t dev, int fd);
+    uint64_t device_index(dev_t dev) const;  // mutex_ held
 
-    // Indexes `node` by its handle (replacing `old_handle`'s entry); mutex_ held.
-    void index_handle(Node& node, const std::string& old_handle);
-    void unindex_handle(const Node& node);
-
-    mutable std::mutex mutex_;  // guards nodes_, by_handle_, nlookup of every node, mount_fds_
-    std::unordered_map<InodeKey, std::unique_ptr<Node>, InodeKeyHash> nodes_;
+    mutable std::mutex mutex_;
+    // Every node but the root, owned here, by node id.
+    std::unordered_map<uint64_t, std::unique_ptr<Node>> nodes_;
+    // Identity indexes (the identity rule above): the node of each handle, and of each pinned inode.
     std::unordered_map<HandleKey, Node*, HandleKeyHash> by_handle_;
-    std::unordered_map<dev_t, sys::UniqueFd> mount_fds_;  // one O_PATH dir per backing filesystem
-    Node* root_ = nullptr;
-    SharedFd root_fd_;
+    std::unordered_map<InodeKey, Node*, InodeKeyHash> by_inode_;  // newest node of each inode number
+    std::unordered_map<uint64_t, SharedFd> removed_pins_;         // by node id; see prepare_removal()
+    const size_t removed_pin_capacity_;
+    uint64_t next_generation_ = 1;
+    std::unordered_map<dev_t, sys::UniqueFd> mount_fds_;  // one real directory open per backing filesystem
+    mutable std::unordered_map<dev_t, uint64_t> device_indexes_;  // see visible_ino()
+    std::unique_ptr<Node> root_;
     dev_t root_dev_;
     bool handles_supported_ = true;
     FdCache fd_cache_;
