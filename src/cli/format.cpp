@@ -14,37 +14,13 @@ struct StatsField {
     bool is_bytes;
 };
 
-// Order as in the ABI struct; reserved[] is not shown.
+// Every counter of the ABI's list, in its order (reserved[] is not shown).
+constexpr bool kIsBytes_BYTES = true;
+constexpr bool kIsBytes_COUNT = false;
 constexpr std::array kStatsFields = {
-    StatsField{"uptime_seconds", &fastfs_stats::uptime_seconds, false},
-    StatsField{"copy_requests", &fastfs_stats::copy_requests, false},
-    StatsField{"copy_bytes_requested", &fastfs_stats::copy_bytes_requested, true},
-    StatsField{"copy_bytes_done", &fastfs_stats::copy_bytes_done, true},
-    StatsField{"copy_bytes_reflinked", &fastfs_stats::copy_bytes_reflinked, true},
-    StatsField{"copy_bytes_copy_file_range", &fastfs_stats::copy_bytes_copy_file_range, true},
-    StatsField{"copy_bytes_splice", &fastfs_stats::copy_bytes_splice, true},
-    StatsField{"copy_bytes_read_write", &fastfs_stats::copy_bytes_read_write, true},
-    StatsField{"copy_bytes_hole", &fastfs_stats::copy_bytes_hole, true},
-    StatsField{"copy_holes_punched", &fastfs_stats::copy_holes_punched, false},
-    StatsField{"copy_errors", &fastfs_stats::copy_errors, false},
-    StatsField{"fallback_no_reflink", &fastfs_stats::fallback_no_reflink, false},
-    StatsField{"fallback_cross_fs", &fastfs_stats::fallback_cross_fs, false},
-    StatsField{"fallback_unaligned", &fastfs_stats::fallback_unaligned, false},
-    StatsField{"fallback_no_copy_file_range", &fastfs_stats::fallback_no_copy_file_range, false},
-    StatsField{"fallback_no_splice", &fastfs_stats::fallback_no_splice, false},
-    StatsField{"fallback_no_punch", &fastfs_stats::fallback_no_punch, false},
-    StatsField{"clone_requests", &fastfs_stats::clone_requests, false},
-    StatsField{"clone_failures", &fastfs_stats::clone_failures, false},
-    StatsField{"read_requests", &fastfs_stats::read_requests, false},
-    StatsField{"read_bytes", &fastfs_stats::read_bytes, true},
-    StatsField{"write_requests", &fastfs_stats::write_requests, false},
-    StatsField{"write_bytes", &fastfs_stats::write_bytes, true},
-    StatsField{"lseek_requests", &fastfs_stats::lseek_requests, false},
-    StatsField{"ioctl_refused", &fastfs_stats::ioctl_refused, false},
-    StatsField{"nodes", &fastfs_stats::nodes, false},
-    StatsField{"cached_fds", &fastfs_stats::cached_fds, false},
-    StatsField{"fd_cache_hits", &fastfs_stats::fd_cache_hits, false},
-    StatsField{"fd_cache_misses", &fastfs_stats::fd_cache_misses, false},
+#define FASTFS_STATS_ROW(name, unit, source) StatsField{#name, &fastfs_stats::name, kIsBytes_##unit},
+    FASTFS_STATS_COUNTERS(FASTFS_STATS_ROW)
+#undef FASTFS_STATS_ROW
 };
 
 }  // namespace

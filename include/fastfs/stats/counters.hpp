@@ -20,20 +20,22 @@ class Counter {
     std::atomic<uint64_t> value_{0};
 };
 
+// One Counter per COUNTER of the ABI's list (FASTFS_STATS_COUNTERS), named as there.
 struct MountCounters {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-    Counter copy_requests, copy_bytes_requested, copy_bytes_done, copy_errors;
-    Counter bytes_reflinked, bytes_copy_file_range, bytes_splice, bytes_read_write, bytes_hole, holes_punched;
-    Counter fallback_no_reflink, fallback_cross_fs, fallback_unaligned, fallback_no_copy_file_range,
-        fallback_no_splice, fallback_no_punch;
-    Counter clone_requests, clone_failures;
-    Counter read_requests, read_bytes, write_requests, write_bytes, lseek_requests, ioctl_refused;
+#define FASTFS_COUNTER_MEMBER_COUNTER(name) Counter name;
+#define FASTFS_COUNTER_MEMBER_GAUGE(name)
+#define FASTFS_COUNTER_MEMBER(name, unit, source) FASTFS_COUNTER_MEMBER_##source(name)
+    FASTFS_STATS_COUNTERS(FASTFS_COUNTER_MEMBER)
+#undef FASTFS_COUNTER_MEMBER
+#undef FASTFS_COUNTER_MEMBER_GAUGE
+#undef FASTFS_COUNTER_MEMBER_COUNTER
 
     // Adds what one engine call did.
     void record_copy(const copy::CopyReport& report);
 
-    // A consistent-enough snapshot for the ioctl; node-table figures are filled in by the caller.
+    // The counters and the uptime; the other gauges are filled in by the caller, which knows the state.
     fastfs_stats snapshot() const;
 };
 

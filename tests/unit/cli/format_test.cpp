@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <string>
 
 #include "fastfs/cli/copy_command.hpp"
@@ -41,6 +42,25 @@ TEST(FormatTest, StatsJsonIsOneObjectWithNumbers) {
     EXPECT_EQ(json.substr(json.size() - 2), "}\n");
     EXPECT_NE(json.find("\"fd_cache_hits\": 42"), std::string::npos) << json;
     EXPECT_NE(json.find("\"version\": 1"), std::string::npos) << json;
+}
+
+// The ABI of FASTFS_IOC_GET_STATS: a client built against an older header must keep reading the counters it
+// knows at the same offsets, and the struct must keep its size (the command number encodes it).
+TEST(FormatTest, StatsAbiKeepsItsSizeAndOrder) {
+    EXPECT_EQ(sizeof(fastfs_stats), 368u);
+    EXPECT_EQ(offsetof(fastfs_stats, uptime_seconds), 8u);
+    EXPECT_EQ(offsetof(fastfs_stats, copy_requests), 16u);
+    EXPECT_EQ(offsetof(fastfs_stats, ioctl_refused), 8u + 8u * 24u);
+    EXPECT_EQ(offsetof(fastfs_stats, fd_cache_misses), 8u + 8u * 28u);
+    EXPECT_EQ(offsetof(fastfs_stats, lseek_writebacks), 8u + 8u * 29u);
+    EXPECT_GE(sizeof(fastfs_stats::reserved) / sizeof(__u64), 1u)
+        << "no reserved slot left: bump the version";
+    // The text lists every counter once, in ABI order.
+    fastfs_stats stats{};
+    std::string text = format_stats_text(stats);
+    EXPECT_LT(text.find("uptime_seconds:"), text.find("copy_requests:"));
+    EXPECT_LT(text.find("fd_cache_misses:"), text.find("lseek_writebacks:"));
+    EXPECT_NE(text.find("removed_inodes_held: 0\n"), std::string::npos) << text;
 }
 
 TEST(FormatTest, CopySummaryIsOneLineWithEveryKindOfByte) {
