@@ -161,7 +161,7 @@ void BackingWatcher::dispatch(const char* events, size_t length,
         offset += meta.event_len;
         if (meta.vers != FANOTIFY_METADATA_VERSION) continue;
         if (meta.mask & FAN_Q_OVERFLOW) {
-            sink(BackingChange{BackingChange::Kind::overflow, 0, {}});
+            sink(BackingChange{BackingChange::Kind::overflow, 0, 0, {}, {}});
             continue;
         }
         if (meta.pid == own_pid_) continue;
@@ -183,15 +183,28 @@ void BackingWatcher::dispatch(const char* events, size_t length,
         };
         if ((meta.mask & kEntryEvents) && directory && directory->name != ".") {
             if (auto dir = node_of(*directory))
-                sink(BackingChange{BackingChange::Kind::entry, *dir, std::move(directory->name)});
+                sink(BackingChange{BackingChange::Kind::entry, *dir, 0, std::move(directory->name), {}});
         }
-        if ((meta.mask & (FAN_MODIFY | FAN_ATTRIB)) && object) {
-            if (auto node = node_of(*object)) {
-                auto kind = (meta.mask & FAN_MODIFY) ? BackingChange::Kind::contents
-                                                     : BackingChange::Kind::attributes;
-                sink(BackingChange{kind, *node, {}});
-            }
+        if (!(meta.mask & (FAN_MODIFY | FAN_ATTRIB))) continue;
+        auto kind =
+            (meta.mask & FAN_MODIFY) ? BackingChange::Kind::contents : BackingChange::Kind::attributes;
+        if (!object && directory && directory->name == ".") {
+            // A directory's own change (chmod, chown, utimes, xattrs, ACLs of the directory): fanotify names
+            // it by a directory record with the name "." and no object record.
+            if (auto dir = node_of(*directory)) sink(BackingChange{kind, *dir, 0, {}, {}});
+            continue;
         }
+        if (!object) continue;
+        auto dev = device_of(object->fsid);
+        if (!dev) continue;
+        BackingChange change{
+            kind, node_of(*object).value_or(0), 0, {}, HandleKey{*dev, std::move(object->handle)}};
+        if (directory && directory->name != ".") {
+            change.parent_id = node_of(*directory).value_or(0);
+            change.name = std::move(directory->name);
+        }
+        // Neither known: the kernel holds nothing this change could make stale.
+        if (change.node_id != 0 || change.parent_id != 0) sink(change);
     }
 }
 

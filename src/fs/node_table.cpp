@@ -68,7 +68,8 @@ NodeTable::NodeTable(sys::UniqueFd root_fd, struct stat root_stat, size_t fd_cac
 }
 
 sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backing_root,
-                                                        size_t fd_cache_capacity, size_t removed_pin_capacity) {
+                                                        size_t fd_cache_capacity,
+                                                        size_t removed_pin_capacity) {
     auto fd = sys::open_at(AT_FDCWD, backing_root.c_str(), O_PATH | O_DIRECTORY);
     if (!fd) return sys::fail(fd.error());
     auto st = sys::stat_fd(fd->get());
@@ -216,9 +217,9 @@ Node* NodeTable::attach(const struct stat& st, sys::Result<std::string> handle, 
         node = it->second;
     }
     if (node == nullptr) {
-        auto created = std::make_unique<Node>(key, mode_t(st.st_mode & S_IFMT), next_generation_++,
-                                              handle ? std::move(*handle) : std::string(),
-                                              handle ? nullptr : pin);
+        auto created =
+            std::make_unique<Node>(key, mode_t(st.st_mode & S_IFMT), next_generation_++,
+                                   handle ? std::move(*handle) : std::string(), handle ? nullptr : pin);
         node = created.get();
         nodes_.emplace(node_id(*node), std::move(created));
         if (!node->handle.empty()) by_handle_.emplace(HandleKey{key.dev, node->handle}, node);

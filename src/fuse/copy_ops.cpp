@@ -57,6 +57,7 @@ void get_stats(fuse_req_t req, size_t out_bufsz) {
     s.cached_fds = ctx.nodes->fd_cache().size();
     s.fd_cache_hits = ctx.nodes->fd_cache().hits();
     s.fd_cache_misses = ctx.nodes->fd_cache().misses();
+    s.removed_inodes_held = ctx.nodes->removed_pin_count();
     reply_ioctl_out(req, &s, sizeof(s), out_bufsz);
 }
 
@@ -79,7 +80,8 @@ void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_
     fastfs_clone_request request{};
     if (in_bufsz < sizeof(request)) return reply_error(req, EINVAL);
     std::memcpy(&request, in_buf, sizeof(request));
-    if (!writable(destination)) return reply_error(req, EBADF);
+    // As FICLONE natively: the destination must be open for writing, and not for appending only.
+    if (!writable(destination) || (destination.flags & O_APPEND)) return reply_error(req, EBADF);
     auto source = ctx.clone_tokens.redeem(request.token, fuse_req_ctx(req)->uid);
     if (!source) return reply_error(req, EINVAL);
     auto cloned = request.length == 0 ? copy::clone_whole_file(source->fd->get(), destination.fd.get())
@@ -91,10 +93,12 @@ void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_
         spdlog::debug("clone refused by the backing filesystem: {}", std::strerror(cloned.error()));
         return reply_error(req, cloned.error());
     }
-    fuse_reply_ioctl(req, 0, nullptr, 0);
+    drop_privileges_after_modification(req, destination.fd.get());  // a clone is a write, natively too
     // The kernel did not ask for this change as such (it only saw an ioctl): drop what it caches of the
-    // destination. After the reply, so the notification cannot wait on this request.
-    invalidate_cached_contents(ctx.session, ctx.nodes->node_id(*destination.node));
+    // destination.
+    ctx.notifications.post(
+        {fs::BackingChange::Kind::contents, ctx.nodes->node_id(*destination.node), 0, {}, {}});
+    fuse_reply_ioctl(req, 0, nullptr, 0);
 }
 
 }  // namespace

@@ -112,8 +112,8 @@ void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (!fd) return reply_error(req, fd.error());
     auto stream = std::make_unique<DirStream>();
     stream->buffer.resize(kDirBufferBytes);
-    fi->fh = ctx.open_files.add(
-        std::make_unique<OpenFile>(OpenFile{std::move(*fd), fi->flags, &node, std::move(stream)}));
+    fi->fh =
+        ctx.open_files.add(std::make_unique<OpenFile>(std::move(*fd), fi->flags, &node, std::move(stream)));
     // Let the kernel cache listings; it drops them when the directory's mtime changes (consistency.md).
     fi->cache_readdir = ctx.config.keep_cache;
     fi->keep_cache = ctx.config.keep_cache;

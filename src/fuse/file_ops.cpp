@@ -1,6 +1,13 @@
 // Open files: open/create, the data path (splice where libfuse can), sync, fallocate and SEEK_DATA/HOLE.
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <cstring>
+
+#include <span>
+#include <utility>
+#include <vector>
 
 #include "fastfs/sys/credentials.hpp"
 #include "fastfs/sys/syscalls.hpp"
@@ -11,15 +18,17 @@ namespace fastfs::fuse {
 namespace {
 
 // Flags for the backing open.
-// - O_APPEND is dropped: the kernel already sends every WRITE with its offset (i_size for appends), and
-//   pwrite on an O_APPEND descriptor ignores the offset, which would put mmap writeback of an O_APPEND file
-//   at EOF instead of where the page belongs.
+// - O_APPEND stays: an append-only (chattr +a) file opens for writing only with it. Every WRITE then
+//   chooses its own position (write_buf), so page writeback of an O_APPEND file still lands where the page
+//   belongs. Kernels without RWF_NOAPPEND (before 6.9) cannot position such writes: there O_APPEND is
+//   dropped and appends are made with RWF_APPEND instead (append-only files then refuse writers).
 // - O_DIRECT is honoured by bypassing the kernel's page cache for this open (direct_io) instead of on the
 //   backing descriptor, whose alignment rules the FUSE buffers cannot meet.
 // - With writeback caching the kernel reads pages to fill partial writes, so a write-only open must be
 //   readable on the backing side.
 int backing_flags(const MountContext& ctx, fuse_file_info* fi) {
-    int flags = fi->flags & ~(O_DIRECT | O_APPEND);
+    int flags = fi->flags & ~O_DIRECT;
+    if (!sys::positioned_writes_on_append_fds()) flags &= ~O_APPEND;
     if (fi->flags & O_DIRECT) fi->direct_io = 1;
     if (ctx.config.writeback_cache && (flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
     return flags;
@@ -34,14 +43,73 @@ fuse_bufvec backing_bytes(size_t size, int fd, off_t off) {
     return buf;
 }
 
-void attach(fuse_file_info* fi, sys::UniqueFd fd, fs::Node* node, MountContext& ctx) {
-    fi->fh =
-        ctx.open_files.add(std::make_unique<OpenFile>(OpenFile{std::move(fd), fi->flags, node, nullptr}));
+void attach(fuse_file_info* fi, sys::UniqueFd fd, int backing_flags, fs::Node* node, MountContext& ctx) {
+    auto file = std::make_unique<OpenFile>(std::move(fd), fi->flags, node);
+    file->backing_appends = (backing_flags & O_APPEND) != 0;
+    fi->fh = ctx.open_files.add(std::move(file));
     if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
     // No FLUSH at close(2): written data is already in the backing file, and local filesystems report
     // write errors at write or fsync time, so a flush would be a round trip with nothing to do. With
     // writeback caching the kernel still writes dirty pages back before release.
     fi->noflush = 1;
+}
+
+// The request's data in memory: where libfuse read it, or copied out of the pipe it was spliced into.
+sys::Result<std::span<const char>> data_in_memory(fuse_bufvec* in, std::vector<char>& storage) {
+    size_t size = fuse_buf_size(in);
+    if (in->count == 1 && !(in->buf[0].flags & FUSE_BUF_IS_FD))
+        return std::span<const char>(static_cast<const char*>(in->buf[0].mem) + in->off, size);
+    storage.resize(size);
+    fuse_bufvec out = FUSE_BUFVEC_INIT(size);
+    out.buf[0].mem = storage.data();
+    ssize_t copied = fuse_buf_copy(&out, in, fuse_buf_copy_flags(0));
+    if (copied < 0) return sys::fail(int(-copied));
+    return std::span<const char>(storage.data(), size_t(copied));
+}
+
+// A write where the kernel placed it. On an O_APPEND backing descriptor a plain pwrite would append
+// instead (mmap writeback of an O_APPEND file would land at the end), so those are positioned explicitly;
+// everything else takes libfuse's copy, which splices when the data came in a pipe.
+sys::Result<size_t> write_at(OpenFile& file, fuse_bufvec* in, off_t off) {
+    if (!file.backing_appends) {
+        fuse_bufvec out = backing_bytes(fuse_buf_size(in), file.fd.get(), off);
+        ssize_t written = fuse_buf_copy(&out, in, fuse_buf_copy_flags(0));
+        if (written < 0) return sys::fail(int(-written));
+        return size_t(written);
+    }
+    std::vector<char> storage;
+    auto data = data_in_memory(in, storage);
+    if (!data) return sys::fail(data.error());
+    return sys::write_at(file.fd.get(), *data, off);
+}
+
+// An application's write through an O_APPEND descriptor. The kernel placed it at the size it cached, which
+// another writer (on the backing, through a second mount) may have moved since; natively it lands at the
+// file's end, atomically with respect to other appenders, and so it does here. Returns where it landed.
+sys::Result<std::pair<size_t, off_t>> append(OpenFile& file, fuse_bufvec* in) {
+    std::vector<char> storage;
+    auto data = data_in_memory(in, storage);
+    if (!data) return sys::fail(data.error());
+    auto written = sys::write_at_end(file.fd.get(), *data);
+    if (!written) return sys::fail(written.error());
+    auto st = sys::stat_fd(file.fd.get());  // another appender may follow at once: then this is a guess
+    off_t landed = st ? st->st_size - off_t(*written) : -1;
+    return std::pair{*written, landed};
+}
+
+// Data written through a shared mapping (or, with writeback_cache, by write(2)) can sit in the kernel's
+// page cache, unseen by the backing file, and the kernel does not write it back before FUSE_LSEEK: the
+// backing file would report a hole where the application's data is, and a sparse copy would skip it. Only
+// an inode with a writer open can have such pages. Invalidating the range makes the kernel write back its
+// dirty pages there (launder: WRITE requests that other threads serve) before dropping them; it takes no
+// inode lock, so it is safe while the kernel holds this inode's lock for the LSEEK. A single-threaded
+// session has no other thread to serve those writes, so it cannot do this.
+void write_back_kernel_pages(MountContext& ctx, fuse_ino_t ino, off_t from) {
+    if (ctx.config.max_threads == 1) return;
+    ctx.counters.lseek_writebacks.add();
+    int rc = fuse_lowlevel_notify_inval_inode(ctx.session, ino, from, 0);
+    if (rc != 0 && rc != -ENOENT)
+        spdlog::debug("writing back pages of node {:#x}: {}", ino, std::strerror(-rc));
 }
 
 }  // namespace
@@ -51,10 +119,11 @@ namespace ops {
 void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto& ctx = context(req);
     auto& node = ctx.nodes->node(ino);
-    auto fd = ctx.nodes->open_fd(node, backing_flags(ctx, fi));
+    int flags = backing_flags(ctx, fi);
+    auto fd = ctx.nodes->open_fd(node, flags);
     if (!fd) return reply_error(req, fd.error());
     if (fi->flags & O_TRUNC) drop_privileges_after_modification(req, fd->get());
-    attach(fi, std::move(*fd), &node, ctx);
+    attach(fi, std::move(*fd), flags, &node, ctx);
     if (fuse_reply_open(req, fi) != 0) ctx.open_files.remove(fi->fh);  // the kernel is gone: no release comes
 }
 
@@ -63,16 +132,17 @@ void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
     auto dir = ctx.nodes->path_fd(ctx.nodes->node(parent));
     if (!dir) return reply_error(req, dir.error());
     sys::Result<sys::UniqueFd> fd = sys::fail(EIO);
+    int flags = backing_flags(ctx, fi);
     {
         const fuse_ctx* caller = fuse_req_ctx(req);
         sys::CallerCredentials as_caller(caller->uid, caller->gid, caller_umask(req));
-        fd = sys::open_at((*dir)->get(), name, backing_flags(ctx, fi) | O_CREAT, mode);
+        fd = sys::open_at((*dir)->get(), name, flags | O_CREAT, mode);
     }
     if (!fd) return reply_error(req, fd.error());
     if (fi->flags & O_TRUNC) drop_privileges_after_modification(req, fd->get());  // an existing file
     auto entry = ctx.nodes->adopt(fd->get());
     if (!entry) return reply_error(req, entry.error());
-    attach(fi, std::move(*fd), entry->node, ctx);
+    attach(fi, std::move(*fd), flags, entry->node, ctx);
     fuse_entry_param e = entry_param(req, *entry);
     if (fuse_reply_create(req, &e, fi) != 0) ctx.open_files.remove(fi->fh);
 }
@@ -90,13 +160,29 @@ void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi
 void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off, fuse_file_info* fi) {
     auto& ctx = context(req);
     ctx.counters.write_requests.add();
-    int fd = open_file(fi).fd.get();
-    fuse_bufvec out = backing_bytes(fuse_buf_size(in_buf), fd, off);
-    ssize_t written = fuse_buf_copy(&out, in_buf, fuse_buf_copy_flags(0));
-    if (written < 0) return reply_error(req, int(-written));
-    if (written > 0) drop_privileges_after_modification(req, fd);
+    OpenFile& file = open_file(fi);
+    size_t written = 0;
+    // fi->flags are the file's flags at this write (fcntl may have changed them since open); page writeback
+    // (writepage) always belongs where its page is.
+    if ((fi->flags & O_APPEND) && !fi->writepage) {
+        auto appended = append(file, in_buf);
+        if (!appended) return reply_error(req, appended.error());
+        written = appended->first;
+        // The kernel put these bytes in its page cache at `off` and will believe the file ends there:
+        // when they landed elsewhere, make it forget both.
+        if (appended->second != off) {
+            ctx.counters.appends_moved.add();
+            ctx.notifications.post(
+                {fs::BackingChange::Kind::contents, ctx.nodes->node_id(*file.node), 0, {}, {}});
+        }
+    } else {
+        auto done = write_at(file, in_buf, off);
+        if (!done) return reply_error(req, done.error());
+        written = *done;
+    }
+    if (written > 0) drop_privileges_after_modification(req, file.fd.get());
     ctx.counters.write_bytes.add(uint64_t(written));
-    fuse_reply_write(req, size_t(written));
+    fuse_reply_write(req, written);
 }
 
 void release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
@@ -116,9 +202,13 @@ void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
     reply_error(req, done ? 0 : done.error());
 }
 
-void lseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* fi) {
-    context(req).counters.lseek_requests.add();
-    auto pos = sys::seek(open_file(fi).fd.get(), off, whence);
+void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi) {
+    auto& ctx = context(req);
+    ctx.counters.lseek_requests.add();
+    OpenFile& file = open_file(fi);
+    if ((whence == SEEK_DATA || whence == SEEK_HOLE) && file.node->writers > 0)
+        write_back_kernel_pages(ctx, ino, off);
+    auto pos = sys::seek(file.fd.get(), off, whence);
     if (!pos) return reply_error(req, pos.error());
     fuse_reply_lseek(req, *pos);
 }

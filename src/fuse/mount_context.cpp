@@ -49,6 +49,33 @@ std::shared_ptr<CloneTokens::Source> CloneTokens::redeem(uint64_t token, uid_t u
     return source;
 }
 
+void PendingNotifications::post(fs::BackingChange change) {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        queue_.push_back(std::move(change));
+    }
+    ready_.notify_one();
+}
+
+std::optional<fs::BackingChange> PendingNotifications::next() {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+    if (closed_) return std::nullopt;
+    fs::BackingChange change = std::move(queue_.front());
+    queue_.pop_front();
+    return change;
+}
+
+void PendingNotifications::close() {
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        queue_.clear();
+    }
+    ready_.notify_all();
+}
+
 CacheTimeouts MountContext::timeouts_for(dev_t dev) {
     bool watched = false;
     if (watcher) {

@@ -2,7 +2,9 @@
 
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace fastfs::sys {
@@ -82,6 +84,42 @@ Result<off_t> seek(int fd, off_t off, int whence) {
     off_t pos = ::lseek(fd, off, whence);
     if (pos < 0) return fail_errno();
     return pos;
+}
+
+namespace {
+
+// Not in every installed header yet (uapi linux/fs.h; RWF_NOAPPEND is Linux 6.9).
+constexpr int kRwfAppend = 0x00000010;
+constexpr int kRwfNoAppend = 0x00000020;
+
+Result<size_t> pwrite_flags(int fd, std::span<const char> data, off_t off, int rwf) {
+    struct iovec iov {
+        const_cast<char*>(data.data()), data.size()
+    };
+    ssize_t n = retry_eintr([&] { return ::pwritev2(fd, &iov, 1, off, rwf); });
+    if (n < 0) return fail_errno();
+    return size_t(n);
+}
+
+}  // namespace
+
+Result<size_t> write_at(int fd, std::span<const char> data, off_t off) {
+    return pwrite_flags(fd, data, off, kRwfNoAppend);
+}
+
+Result<size_t> write_at_end(int fd, std::span<const char> data) {
+    return pwrite_flags(fd, data, -1, kRwfAppend);
+}
+
+bool positioned_writes_on_append_fds() {
+    static const bool supported = [] {
+        int fd = ::memfd_create("fastfs-probe", MFD_CLOEXEC);
+        if (fd < 0) return false;
+        UniqueFd probe(fd);
+        char byte = 0;
+        return bool(write_at(probe.get(), std::span<const char>(&byte, 1), 0));
+    }();
+    return supported;
 }
 
 Result<void> truncate_fd(int fd, off_t size) {

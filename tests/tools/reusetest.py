@@ -192,7 +192,11 @@ class Worker:
             elif len(self.dirs) > MAX_LIVE:
                 self.op_rmdir()
             else:
-                self.rng.choice(ops)()
+                op = self.rng.choice(ops)
+                try:
+                    op()
+                except OSError as e:  # outside the checked calls, e.g. is_dir() meeting ESTALE
+                    self.found.bad(f"{op.__name__} {errno.errorcode.get(e.errno, e.errno)}", str(e))
         while self.held:
             self.release_one()
         return self.found

@@ -33,14 +33,20 @@ namespace fastfs::fs {
 
 struct BackingChange {
     enum class Kind {
-        contents,    // the data of `node_id` changed (so did its size or times)
+        contents,    // the data of an inode changed (so did its size or times)
         attributes,  // its mode, owner, times or link count changed
         entry,       // the name `name` in directory `node_id` was created, removed or renamed
-        overflow,    // events were lost; nothing is known about what changed (node_id is 0)
+        overflow,    // events were lost; nothing is known about what changed
     };
     Kind kind;
+    // entry: the directory. contents, attributes: the changed inode's node, 0 if the kernel does not know
+    // it, or not yet: a lookup or listing may be installing it with attributes read before the change.
     uint64_t node_id = 0;
+    // contents, attributes: the directory the inode was changed through (0 if unknown) and its name there,
+    // and the inode's handle, to find its node again once such a lookup has finished.
+    uint64_t parent_id = 0;
     std::string name;
+    HandleKey object{};
 };
 
 class BackingWatcher {

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -73,12 +74,15 @@ struct InodeKeyHash {
 struct Node {
     // Immutable once published in the table: read without any lock.
     const InodeKey key;
-    const mode_t type;           // S_IFMT bits: lets handlers pick the right way to open
-    const uint64_t generation;   // with the node id, unique over the mount's life (the identity rule)
-    const std::string handle;    // a struct file_handle as bytes; empty when pinned
-    const SharedFd pinned;       // set only when the filesystem cannot encode handles (and for the root)
+    const mode_t type;          // S_IFMT bits: lets handlers pick the right way to open
+    const uint64_t generation;  // with the node id, unique over the mount's life (the identity rule)
+    const std::string handle;   // a struct file_handle as bytes; empty when pinned
+    const SharedFd pinned;      // set only when the filesystem cannot encode handles (and for the root)
 
     uint64_t nlookup = 0;  // guarded by NodeTable::mutex_
+    // Open files of this inode with write access (src/fuse): only while there is one can the kernel hold
+    // dirty pages of it. Changed and read without the lock.
+    std::atomic<uint32_t> writers{0};
 };
 
 // What a lookup (or create) found: the node and the backing inode's attributes.
@@ -103,7 +107,8 @@ class NodeTable {
     // Opens the backing root. Fails with the errno of the open (ENOENT, ENOTDIR, EACCES...).
     // `removed_pin_capacity` bounds the descriptors kept for removed inodes the kernel still holds.
     static sys::Result<std::unique_ptr<NodeTable>> open(const std::string& backing_root,
-                                                        size_t fd_cache_capacity, size_t removed_pin_capacity);
+                                                        size_t fd_cache_capacity,
+                                                        size_t removed_pin_capacity);
 
     Node& root() { return *root_; }
     // Node for a FUSE node id (FUSE_ROOT_ID or a pointer handed out by lookup).

@@ -1,14 +1,19 @@
 // State shared by the handlers of one mount. Reached from a request with fuse_req_userdata().
 #pragma once
 
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "fastfs/copy/engine.hpp"
@@ -27,12 +32,36 @@ struct DirStream {
     off_t offset = 0;          // directory offset of the next record (what the kernel calls `off`)
 };
 
+// Counts an open file among its inode's writers (fs::Node::writers) for as long as it lives.
+class WriterMark {
+  public:
+    WriterMark() = default;
+    explicit WriterMark(fs::Node* node) : node_(node) { node_->writers.fetch_add(1); }
+    WriterMark(WriterMark&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
+    WriterMark& operator=(WriterMark&&) = delete;
+    ~WriterMark() {
+        if (node_ != nullptr) node_->writers.fetch_sub(1);
+    }
+
+  private:
+    fs::Node* node_ = nullptr;
+};
+
 // One open file or directory of the kernel's (fi->fh points to it).
 struct OpenFile {
+    OpenFile(sys::UniqueFd backing, int open_flags, fs::Node* of, std::unique_ptr<DirStream> stream = nullptr)
+        : fd(std::move(backing)),
+          flags(open_flags),
+          node(of),
+          dir(std::move(stream)),
+          writer((open_flags & O_ACCMODE) != O_RDONLY ? WriterMark(of) : WriterMark()) {}
+
     sys::UniqueFd fd;
     int flags;  // the open flags the kernel sent (O_ACCMODE tells read/write access)
     fs::Node* node;
     std::unique_ptr<DirStream> dir;  // directories only
+    bool backing_appends = false;    // `fd` was opened O_APPEND: positioned writes must say so
+    const WriterMark writer;         // counts it among the node's writers when open for writing
 };
 
 // The files and directories the kernel has open (their fi->fh). Owning them here, rather than only through
@@ -67,6 +96,23 @@ class CloneTokens {
     std::unordered_map<uint64_t, std::shared_ptr<Source>> tokens_;
 };
 
+// Changes the kernel must be told about, waiting for the notifier thread (src/fuse/kernel_cache.cpp). A
+// FUSE notification can wait for an inode or page lock that a request in progress holds, so handler threads
+// never send one themselves: they post it here, as does the backing watcher.
+class PendingNotifications {
+  public:
+    void post(fs::BackingChange change);
+    // The next change, waiting for one; nullopt once closed.
+    std::optional<fs::BackingChange> next();
+    void close();
+
+  private:
+    std::mutex mutex_;  // guards queue_ and closed_
+    std::condition_variable ready_;
+    std::deque<fs::BackingChange> queue_;
+    bool closed_ = false;
+};
+
 // Largest read or write the kernel sends. One page below 1 MiB so that a request or reply (data plus
 // header) fits the 1 MiB pipe an unprivileged pipe-max-size allows: then libfuse can splice instead of
 // copying. Set both at INIT (max_write, max_read) and as the max_read mount option, which must agree.
@@ -94,6 +140,7 @@ struct MountContext {
     copy::CapabilityCache copy_caps;
     CloneTokens clone_tokens;
     OpenFiles open_files;
+    PendingNotifications notifications;
     bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
     std::atomic<bool> killpriv_v2{false};  // the kernel left clearing suid/sgid to us (kernel_features.hpp)
     std::atomic<uint64_t> init_unique{0};  // the INIT request being answered, while it is

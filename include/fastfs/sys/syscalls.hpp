@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,12 @@ Result<struct statvfs> statvfs_fd(int fd);
 Result<size_t> pread_full(int fd, void* buf, size_t len, off_t off);  // short only at EOF
 Result<size_t> pwrite_full(int fd, const void* buf, size_t len, off_t off);
 Result<off_t> seek(int fd, off_t off, int whence);
+// One pwritev2 of `data`: at `off` even on an O_APPEND descriptor (RWF_NOAPPEND), or with `at_end` at the
+// file's end whatever its open flags (RWF_APPEND), as one atomic append. Short only on error after progress.
+Result<size_t> write_at(int fd, std::span<const char> data, off_t off);
+Result<size_t> write_at_end(int fd, std::span<const char> data);
+// Whether this kernel positions writes on O_APPEND descriptors (RWF_NOAPPEND, Linux 6.9). Probed once.
+bool positioned_writes_on_append_fds();
 Result<void> truncate_fd(int fd, off_t size);
 Result<void> allocate(int fd, int mode, off_t off, off_t len);
 Result<void> sync_fd(int fd, bool data_only);

@@ -42,3 +42,15 @@ fastfs_reliability_test(permissions_xfs 120 permtest.py --fs xfs)
 # 5. Many files: bounded daemon fds, no EMFILE, space freed.
 fastfs_reliability_test(manyfiles_xfs 300 manyfiles.py --fs xfs --files 50000 --fd-bound 5500)
 set_tests_properties(reliability_manyfiles_xfs PROPERTIES PROCESSORS 2)
+
+# 6. Inode-number reuse (issue 15): concurrent create/rename/remove on small XFS and ext4 images, with removed
+# inodes held by O_PATH descriptors and working directories; through the mount vs natively.
+fastfs_reliability_test(reuse_xfs 180 reusetest.py --fs xfs --seeds 1,2 --duration 8)
+fastfs_reliability_test(reuse_ext4 180 reusetest.py --fs ext4 --seeds 3,4 --duration 8)
+set_tests_properties(reliability_reuse_xfs reliability_reuse_ext4 PROPERTIES PROCESSORS 2)
+
+# 7. Coherence (issue 16): appends with other writers, SEEK_DATA after mmap writes, outside attribute changes,
+# first listings racing outside changes, readdir vs stat inode numbers; natively and through the mount, with
+# each caching option.
+fastfs_reliability_test(coherence_xfs 300 coherence.py --fs xfs)
+fastfs_reliability_test(coherence_ext4 300 coherence.py --fs ext4)
