@@ -52,7 +52,10 @@
     /* what the mount does to show the backing's truth (docs/consistency.md) */ \
     X(lseek_writebacks, COUNT, COUNTER)                 \
     X(appends_moved, COUNT, COUNTER)                    \
-    X(removed_inodes_held, COUNT, GAUGE)
+    X(removed_inodes_held, COUNT, GAUGE)                \
+    /* descriptors of open files, shared among users (docs/security.md) */ \
+    X(open_file_descriptors, COUNT, GAUGE)              \
+    X(opens_refused, COUNT, GAUGE)
 
 #define FASTFS_STATS_ONE_MORE(name, unit, source) +1
 enum { FASTFS_STATS_COUNTER_COUNT = 0 FASTFS_STATS_COUNTERS(FASTFS_STATS_ONE_MORE) };

@@ -29,9 +29,10 @@ Checked<std::optional<__u64>> request_clone_token(int source_fd, const std::stri
     return runtime_error("cannot clone " + source + ": " + errno_text(error));
 }
 
+// A fastfs mount answers its stats ioctl, or refuses it to users other than root and its owner (EACCES).
 bool inside_fastfs(int dir_fd) {
     fastfs_stats probe{};
-    return ::ioctl(dir_fd, FASTFS_IOC_GET_STATS, &probe) == 0;
+    return ::ioctl(dir_fd, FASTFS_IOC_GET_STATS, &probe) == 0 || errno == EACCES;
 }
 
 std::string refusal_message(const std::string& source, int error, bool through_fastfs) {

@@ -32,6 +32,9 @@ Checked<fastfs_stats> read_mount_stats(const std::string& directory) {
         int error = errno;
         if (means_not_fastfs(error))
             return runtime_error(directory + " is not inside a fastfs mount (" + errno_text(error) + ")");
+        if (error == EACCES)
+            return runtime_error("cannot read the counters of " + directory +
+                                 ": they are for root and the user who mounted it");
         return runtime_error("cannot read the counters of " + directory + ": " + errno_text(error));
     }
     if (stats.version != FASTFS_STATS_VERSION || stats.size != sizeof(fastfs_stats))

@@ -121,6 +121,12 @@ Checked<void> check_unprivileged_mount(const fuse::MountConfig& config) {
                              ": fusermount3 is missing or not setuid root (install fuse3, or mount as root)");
     if (::access(helper->c_str(), X_OK) != 0)
         return runtime_error("cannot mount as " + who + ": " + helper->string() + ": " + errno_text(errno));
+    // fusermount3 opens the device with the user's rights.
+    if (::access(kFuseDevice, R_OK | W_OK) != 0)
+        return runtime_error("cannot mount as " + who + ": " + std::string(kFuseDevice) + ": " +
+                             errno_text(errno) +
+                             " (users other than root need read and write access to it; most systems make it "
+                             "0666)");
     if (config.allow_other && !fuse_conf_allows_other())
         return runtime_error(
             "cannot mount as " + who +

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "fastfs/sys/credentials.hpp"
 #include "fastfs/sys/syscalls.hpp"
 
 namespace fastfs::fs {
@@ -131,6 +132,7 @@ sys::Result<SharedFd> NodeTable::path_fd(Node& node) {
     if (node.pinned) return node.pinned;
     uint64_t id = node_id(node);
     if (auto cached = fd_cache_.find(id)) return cached;
+    sys::act_as_daemon();
     auto fd = open_by_handle(node, O_PATH);
     if (!fd) {
         // A removed inode that the kernel still holds: the handle may not resolve any more.
@@ -144,6 +146,7 @@ sys::Result<SharedFd> NodeTable::path_fd(Node& node) {
 
 sys::Result<sys::UniqueFd> NodeTable::open_fd(Node& node, int flags) {
     flags &= ~(O_CREAT | O_EXCL | O_NOCTTY);
+    sys::act_as_daemon();
     if (node.pinned) return sys::reopen(node.pinned->get(), flags);
     auto fd = open_by_handle(node, flags);
     if (fd) return fd;
@@ -152,6 +155,7 @@ sys::Result<sys::UniqueFd> NodeTable::open_fd(Node& node, int flags) {
 }
 
 sys::Result<Entry> NodeTable::lookup(Node& parent, const char* name) {
+    sys::act_as_daemon();
     auto parent_fd = path_fd(parent);
     if (!parent_fd) return sys::fail(parent_fd.error());
     auto found = lookup_without_open((*parent_fd)->get(), name);
@@ -180,6 +184,7 @@ sys::Result<Entry> NodeTable::lookup_without_open(int dir_fd, const char* name) 
 }
 
 sys::Result<Entry> NodeTable::adopt(int fd) {
+    sys::act_as_daemon();
     auto st = sys::stat_fd(fd);
     if (!st) return sys::fail(st.error());
     if (handles_supported_) return register_node(fd, *st, nullptr);  // the handle comes from `fd` itself

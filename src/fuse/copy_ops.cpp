@@ -4,6 +4,7 @@
 #include <linux/fs.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -11,7 +12,6 @@
 #include "fastfs/ioctl_abi.h"
 #include "fastfs/sys/syscalls.hpp"
 #include "handlers.hpp"
-#include "kernel_cache.hpp"
 #include "kernel_features.hpp"
 
 namespace fastfs::fuse {
@@ -34,43 +34,55 @@ void reply_ioctl_out(fuse_req_t req, const void* data, size_t size, size_t out_b
     fuse_reply_ioctl(req, 0, data, size);
 }
 
-// Forwards a get/set ioctl pair whose argument is a fixed-size `Value`, as the kernel sends it: the flags
-// pair with a 4-byte unsigned int (from the fileattr code), the fsxattr pair with a struct fsxattr.
+// The inode-attribute ioctls the kernel's fileattr code sends (after its own checks): the flags pair with a
+// 4-byte unsigned int (lsattr/chattr), the fsxattr pair with a struct fsxattr. They run on the backing as
+// the caller, so the backing filesystem applies its own rules a second time with the caller's rights
+// (owner or CAP_FOWNER to change flags, CAP_LINUX_IMMUTABLE for immutable and append-only), and never on a
+// read-only mount.
 template <typename Value>
-void forward_get_set(fuse_req_t req, int fd, bool get, unsigned long backing_cmd, const void* in_buf,
-                     size_t in_bufsz, size_t out_bufsz) {
+void get_attribute(fuse_req_t req, int fd, unsigned long backing_cmd, size_t out_bufsz) {
     Value value{};
-    if (get) {
-        if (::ioctl(fd, backing_cmd, &value) != 0) return reply_error(req, errno);
-        return reply_ioctl_out(req, &value, sizeof(value), out_bufsz);
-    }
+    if (::ioctl(fd, backing_cmd, &value) != 0) return reply_error(req, errno);
+    reply_ioctl_out(req, &value, sizeof(value), out_bufsz);
+}
+
+template <typename Value>
+void set_attribute(fuse_req_t req, int fd, unsigned long backing_cmd, const void* in_buf, size_t in_bufsz) {
+    Value value{};
     if (in_bufsz < sizeof(value)) return reply_error(req, EINVAL);
+    if (context(req).config.read_only) return reply_error(req, EROFS);
     std::memcpy(&value, in_buf, sizeof(value));
+    act_as_caller(req);
     if (::ioctl(fd, backing_cmd, &value) != 0) return reply_error(req, errno);
     fuse_reply_ioctl(req, 0, nullptr, 0);
 }
 
+// The mount's counters: for root and the mount's owner only (they show what every user does).
 void get_stats(fuse_req_t req, size_t out_bufsz) {
     auto& ctx = context(req);
+    uid_t caller = fuse_req_ctx(req)->uid;
+    if (caller != 0 && caller != ::getuid()) return reply_error(req, EACCES);
     fastfs_stats s = ctx.counters.snapshot();
     s.nodes = ctx.nodes->node_count();
     s.cached_fds = ctx.nodes->fd_cache().size();
     s.fd_cache_hits = ctx.nodes->fd_cache().hits();
     s.fd_cache_misses = ctx.nodes->fd_cache().misses();
     s.removed_inodes_held = ctx.nodes->removed_pin_count();
+    s.open_file_descriptors = ctx.descriptors->held();
+    s.opens_refused = ctx.descriptors->refused();
     reply_ioctl_out(req, &s, sizeof(s), out_bufsz);
 }
 
 // Step 1 of `fastfs clone`: the caller proves read access by having the source open for reading.
-void clone_source(fuse_req_t req, OpenFile& source, size_t out_bufsz) {
+void clone_source(fuse_req_t req, fuse_file_info* fi, size_t out_bufsz) {
     auto& ctx = context(req);
-    if (!readable(source)) return reply_error(req, EBADF);
-    auto fd = sys::dup_fd(source.fd.get());
-    if (!fd) return reply_error(req, fd.error());
-    fastfs_clone_token token{};
-    token.token =
-        ctx.clone_tokens.issue(std::make_shared<const sys::UniqueFd>(std::move(*fd)), fuse_req_ctx(req)->uid);
-    reply_ioctl_out(req, &token, sizeof(token), out_bufsz);
+    auto source = ctx.open_files.find(fi->fh);
+    if (!source || !readable(*source)) return reply_error(req, EBADF);
+    auto token = ctx.clone_tokens.issue(source, fuse_req_ctx(req)->uid);
+    if (!token) return reply_error(req, token.error());
+    fastfs_clone_token reply{};
+    reply.token = *token;
+    reply_ioctl_out(req, &reply, sizeof(reply), out_bufsz);
 }
 
 // Step 2: the caller proves write access by having the destination open for writing. Never copies.
@@ -84,8 +96,10 @@ void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_
     if (!writable(destination) || (destination.flags & O_APPEND)) return reply_error(req, EBADF);
     auto source = ctx.clone_tokens.redeem(request.token, fuse_req_ctx(req)->uid);
     if (!source) return reply_error(req, EINVAL);
-    auto cloned = request.length == 0 ? copy::clone_whole_file(source->fd->get(), destination.fd.get())
-                                      : copy::clone_exact_range(source->fd->get(), off_t(request.src_offset),
+    // A clone is a write: as the caller, so a non-owner's clone clears set-user-ID bits as natively.
+    act_as_caller(req);
+    auto cloned = request.length == 0 ? copy::clone_whole_file(source->fd.get(), destination.fd.get())
+                                      : copy::clone_exact_range(source->fd.get(), off_t(request.src_offset),
                                                                 destination.fd.get(),
                                                                 off_t(request.dst_offset), request.length);
     if (!cloned) {
@@ -93,7 +107,6 @@ void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_
         spdlog::debug("clone refused by the backing filesystem: {}", std::strerror(cloned.error()));
         return reply_error(req, cloned.error());
     }
-    drop_privileges_after_modification(req, destination.fd.get());  // a clone is a write, natively too
     // The kernel did not ask for this change as such (it only saw an ioctl): drop what it caches of the
     // destination.
     ctx.notifications.post(
@@ -113,6 +126,8 @@ void copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* f
     ctx.counters.copy_requests.add();
     ctx.counters.copy_bytes_requested.add(asked);
     copy::CopyReport report;
+    // The destination is written as the caller: reserved blocks, quotas, set-user-ID bits as natively.
+    act_as_caller(req);
     auto copied = copy::copy_range(open_file(fi_in).fd.get(), off_in, open_file(fi_out).fd.get(), off_out,
                                    asked, ctx.copy_caps, report);
     ctx.counters.record_copy(report);
@@ -123,7 +138,6 @@ void copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* f
         return reply_error(req, copied.error());
     }
     ctx.counters.copy_bytes_done.add(*copied);
-    if (*copied > 0) drop_privileges_after_modification(req, open_file(fi_out).fd.get());
     spdlog::debug(
         "copy_file_range off_in={} off_out={} len={}: {} bytes (reflink {}, cfr {}, splice {}, rw {}, hole "
         "{})",
@@ -139,28 +153,25 @@ void ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info* 
         ctx.counters.ioctl_refused.add();
         return reply_error(req, ENOTTY);
     }
-    OpenFile& file = open_file(fi);
+    int fd = open_file(fi).fd.get();
+    // By meaning, not by number: the 32-bit numbers of the flags pair (FS_IOC32_*) reach a FUSE daemon only
+    // from a program that sends them itself, past the kernel's checks, and natively a 64-bit kernel answers
+    // them ENOTTY; they fall to the default.
     switch (cmd) {
         case FS_IOC_GETFLAGS:
-        case FS_IOC32_GETFLAGS:
-            return forward_get_set<unsigned int>(req, file.fd.get(), true, FS_IOC_GETFLAGS, in_buf, in_bufsz,
-                                                 out_bufsz);
+            return get_attribute<unsigned int>(req, fd, FS_IOC_GETFLAGS, out_bufsz);
         case FS_IOC_SETFLAGS:
-        case FS_IOC32_SETFLAGS:
-            return forward_get_set<unsigned int>(req, file.fd.get(), false, FS_IOC_SETFLAGS, in_buf, in_bufsz,
-                                                 out_bufsz);
+            return set_attribute<unsigned int>(req, fd, FS_IOC_SETFLAGS, in_buf, in_bufsz);
         case FS_IOC_FSGETXATTR:
-            return forward_get_set<struct fsxattr>(req, file.fd.get(), true, cmd, in_buf, in_bufsz,
-                                                   out_bufsz);
+            return get_attribute<struct fsxattr>(req, fd, FS_IOC_FSGETXATTR, out_bufsz);
         case FS_IOC_FSSETXATTR:
-            return forward_get_set<struct fsxattr>(req, file.fd.get(), false, cmd, in_buf, in_bufsz,
-                                                   out_bufsz);
+            return set_attribute<struct fsxattr>(req, fd, FS_IOC_FSSETXATTR, in_buf, in_bufsz);
         case FASTFS_IOC_GET_STATS:
             return get_stats(req, out_bufsz);
         case FASTFS_IOC_CLONE_SOURCE:
-            return clone_source(req, file, out_bufsz);
+            return clone_source(req, fi, out_bufsz);
         case FASTFS_IOC_CLONE_INTO:
-            return clone_into(req, file, in_buf, in_bufsz);
+            return clone_into(req, open_file(fi), in_buf, in_bufsz);
         default:
             ctx.counters.ioctl_refused.add();
             return reply_error(req, ENOTTY);

@@ -107,13 +107,15 @@ namespace ops {
 
 void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto& ctx = context(req);
+    auto counted = count_descriptor(req);
+    if (!counted) return reply_error(req, EMFILE);
     auto& node = ctx.nodes->node(ino);
     auto fd = ctx.nodes->open_fd(node, O_RDONLY | O_DIRECTORY);
     if (!fd) return reply_error(req, fd.error());
     auto stream = std::make_unique<DirStream>();
     stream->buffer.resize(kDirBufferBytes);
-    fi->fh =
-        ctx.open_files.add(std::make_unique<OpenFile>(std::move(*fd), fi->flags, &node, std::move(stream)));
+    fi->fh = ctx.open_files.add(
+        std::make_shared<OpenFile>(std::move(*fd), fi->flags, &node, std::move(*counted), std::move(stream)));
     // Let the kernel cache listings; it drops them when the directory's mtime changes (consistency.md).
     fi->cache_readdir = ctx.config.keep_cache;
     fi->keep_cache = ctx.config.keep_cache;

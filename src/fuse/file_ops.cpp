@@ -43,8 +43,9 @@ fuse_bufvec backing_bytes(size_t size, int fd, off_t off) {
     return buf;
 }
 
-void attach(fuse_file_info* fi, sys::UniqueFd fd, int backing_flags, fs::Node* node, MountContext& ctx) {
-    auto file = std::make_unique<OpenFile>(std::move(fd), fi->flags, node);
+void attach(fuse_file_info* fi, sys::UniqueFd fd, int backing_flags, fs::Node* node,
+            fs::DescriptorBudget::Hold counted, MountContext& ctx) {
+    auto file = std::make_shared<OpenFile>(std::move(fd), fi->flags, node, std::move(counted));
     file->backing_appends = (backing_flags & O_APPEND) != 0;
     fi->fh = ctx.open_files.add(std::move(file));
     if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
@@ -118,31 +119,34 @@ namespace ops {
 
 void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto& ctx = context(req);
+    auto counted = count_descriptor(req);
+    if (!counted) return reply_error(req, EMFILE);
     auto& node = ctx.nodes->node(ino);
     int flags = backing_flags(ctx, fi);
     auto fd = ctx.nodes->open_fd(node, flags);
     if (!fd) return reply_error(req, fd.error());
     if (fi->flags & O_TRUNC) drop_privileges_after_modification(req, fd->get());
-    attach(fi, std::move(*fd), flags, &node, ctx);
+    attach(fi, std::move(*fd), flags, &node, std::move(*counted), ctx);
     if (fuse_reply_open(req, fi) != 0) ctx.open_files.remove(fi->fh);  // the kernel is gone: no release comes
 }
 
 void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
     auto& ctx = context(req);
+    auto counted = count_descriptor(req);
+    if (!counted) return reply_error(req, EMFILE);
     auto dir = ctx.nodes->path_fd(ctx.nodes->node(parent));
     if (!dir) return reply_error(req, dir.error());
     sys::Result<sys::UniqueFd> fd = sys::fail(EIO);
     int flags = backing_flags(ctx, fi);
+    act_as_caller(req);
     {
-        const fuse_ctx* caller = fuse_req_ctx(req);
-        sys::CallerCredentials as_caller(caller->uid, caller->gid, caller_umask(req));
+        sys::CallerUmask umask(caller_umask(req));
         fd = sys::open_at((*dir)->get(), name, flags | O_CREAT, mode);
     }
     if (!fd) return reply_error(req, fd.error());
-    if (fi->flags & O_TRUNC) drop_privileges_after_modification(req, fd->get());  // an existing file
     auto entry = ctx.nodes->adopt(fd->get());
     if (!entry) return reply_error(req, entry.error());
-    attach(fi, std::move(*fd), flags, entry->node, ctx);
+    attach(fi, std::move(*fd), flags, entry->node, std::move(*counted), ctx);
     fuse_entry_param e = entry_param(req, *entry);
     if (fuse_reply_create(req, &e, fi) != 0) ctx.open_files.remove(fi->fh);
 }
@@ -161,6 +165,9 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off
     auto& ctx = context(req);
     ctx.counters.write_requests.add();
     OpenFile& file = open_file(fi);
+    // As the caller: no root exemption from reserved blocks or quotas, and the backing clears set-user-ID
+    // and set-group-ID bits of a file a non-owner writes, as natively.
+    act_as_caller(req);
     size_t written = 0;
     // fi->flags are the file's flags at this write (fcntl may have changed them since open); page writeback
     // (writepage) always belongs where its page is.
@@ -180,7 +187,6 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off
         if (!done) return reply_error(req, done.error());
         written = *done;
     }
-    if (written > 0) drop_privileges_after_modification(req, file.fd.get());
     ctx.counters.write_bytes.add(uint64_t(written));
     fuse_reply_write(req, written);
 }
@@ -196,9 +202,8 @@ void fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
 }
 
 void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* fi) {
-    int fd = open_file(fi).fd.get();
-    auto done = sys::allocate(fd, mode, offset, length);
-    if (done) drop_privileges_after_modification(req, fd);
+    act_as_caller(req);  // as write_buf
+    auto done = sys::allocate(open_file(fi).fd.get(), mode, offset, length);
     reply_error(req, done ? 0 : done.error());
 }
 

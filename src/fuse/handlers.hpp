@@ -5,6 +5,8 @@
 
 #include <fuse_lowlevel.h>
 
+#include <optional>
+
 #include "fastfs/fuse/mount_context.hpp"
 
 namespace fastfs::fuse {
@@ -18,7 +20,15 @@ inline void reply_error(fuse_req_t req, int error) {
     fuse_reply_err(req, error);
 }
 
-// Creation calls run with the caller's fsuid/fsgid (and umask when the kernel left it to us).
+// Makes this thread act as the request's caller (uid, gid, groups, capabilities) for the backing calls that
+// follow, until the node table or another handler asks for another identity (sys/credentials.hpp). For
+// every backing call the backing filesystem must judge by the caller's rights: creating and removing names,
+// writes, size and attribute changes, copies and clones into files, xattrs, inode flags.
+void act_as_caller(fuse_req_t req);
+// A backing descriptor for an open file or directory of the request's caller, counted against the caller's
+// share of the daemon's descriptors; nullopt (answer EMFILE) beyond it. Logs the first refusal per minute.
+std::optional<fs::DescriptorBudget::Hold> count_descriptor(fuse_req_t req);
+// The caller's umask when the kernel left applying it to us (FUSE_CAP_DONT_MASK), else -1.
 int caller_umask(fuse_req_t req);
 
 namespace ops {

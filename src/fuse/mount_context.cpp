@@ -1,4 +1,5 @@
 // Per-mount registries: open files owned on the kernel's behalf, and one-time clone tokens.
+#include <algorithm>
 #include <random>
 
 #include "fastfs/fuse/mount_context.hpp"
@@ -7,9 +8,28 @@ namespace fastfs::fuse {
 
 namespace {
 constexpr auto kCloneTokenLifetime = std::chrono::seconds(30);
+constexpr auto kCallerIdentityLifetime = std::chrono::seconds(1);
+constexpr size_t kCallerIdentitiesKept = 4096;  // beyond that, expired entries are dropped
 }  // namespace
 
-uint64_t OpenFiles::add(std::unique_ptr<OpenFile> file) {
+sys::Identity CallerIdentities::of(const fuse_ctx& caller) {
+    Key key{caller.pid, caller.uid, caller.gid};
+    auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = known_.find(key); it != known_.end() && it->second.expires > now)
+            return it->second.identity;
+    }
+    sys::Identity identity =
+        sys::identity_of_process(caller.pid, caller.uid, caller.gid);  // outside the lock
+    std::lock_guard lock(mutex_);
+    if (known_.size() >= kCallerIdentitiesKept)
+        std::erase_if(known_, [&](const auto& e) { return e.second.expires <= now; });
+    known_.insert_or_assign(key, Known{identity, now + kCallerIdentityLifetime});
+    return identity;
+}
+
+uint64_t OpenFiles::add(std::shared_ptr<OpenFile> file) {
     auto fh = reinterpret_cast<uint64_t>(file.get());
     std::lock_guard lock(mutex_);
     files_.emplace(fh, std::move(file));
@@ -17,7 +37,7 @@ uint64_t OpenFiles::add(std::unique_ptr<OpenFile> file) {
 }
 
 void OpenFiles::remove(uint64_t fh) {
-    std::unique_ptr<OpenFile> closing;  // closed after the lock is released
+    std::shared_ptr<OpenFile> closing;  // closed after the lock is released (if no clone holds it)
     std::lock_guard lock(mutex_);
     if (auto it = files_.find(fh); it != files_.end()) {
         closing = std::move(it->second);
@@ -25,28 +45,42 @@ void OpenFiles::remove(uint64_t fh) {
     }
 }
 
-uint64_t CloneTokens::issue(fs::SharedFd fd, uid_t uid) {
+std::shared_ptr<OpenFile> OpenFiles::find(uint64_t fh) {
+    std::lock_guard lock(mutex_);
+    auto it = files_.find(fh);
+    return it == files_.end() ? nullptr : it->second;
+}
+
+void CloneTokens::drop_expired(std::chrono::steady_clock::time_point now) {
+    std::erase_if(tokens_,
+                  [&](const auto& item) { return item.second.expires < now || item.second.file.expired(); });
+}
+
+sys::Result<uint64_t> CloneTokens::issue(const std::shared_ptr<OpenFile>& source, uid_t uid) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     std::lock_guard lock(mutex_);
     auto now = std::chrono::steady_clock::now();
-    std::erase_if(tokens_, [&](const auto& item) { return item.second->expires < now; });
+    drop_expired(now);
+    auto held = std::count_if(tokens_.begin(), tokens_.end(),
+                              [&](const auto& item) { return item.second.uid == uid; });
+    if (size_t(held) >= kMaxPerUser) return sys::fail(EMFILE);
     uint64_t token;
     do
         token = random();
     while (token == 0 || tokens_.contains(token));
-    tokens_.emplace(token, std::make_shared<Source>(Source{std::move(fd), uid, now + kCloneTokenLifetime}));
+    tokens_.emplace(token, Source{source, uid, now + kCloneTokenLifetime});
     return token;
 }
 
-std::shared_ptr<CloneTokens::Source> CloneTokens::redeem(uint64_t token, uid_t uid) {
+std::shared_ptr<OpenFile> CloneTokens::redeem(uint64_t token, uid_t uid) {
     std::lock_guard lock(mutex_);
     auto it = tokens_.find(token);
     if (it == tokens_.end()) return nullptr;
-    auto source = it->second;
-    if (source->uid != uid) return nullptr;  // another user's token: leave it for its owner
+    if (it->second.uid != uid) return nullptr;  // another user's token: leave it for its owner
+    Source source = std::move(it->second);
     tokens_.erase(it);
-    if (source->expires < std::chrono::steady_clock::now()) return nullptr;
-    return source;
+    if (source.expires < std::chrono::steady_clock::now()) return nullptr;
+    return source.file.lock();
 }
 
 void PendingNotifications::post(fs::BackingChange change) {

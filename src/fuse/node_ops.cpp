@@ -4,6 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -38,6 +43,26 @@ void reply_attr(fuse_req_t req, const struct stat& st) {
     fuse_reply_attr(req, &visible, ctx.timeouts_for(st.st_dev).attr);
 }
 
+void act_as_caller(fuse_req_t req) {
+    sys::act_as(context(req).callers.of(*fuse_req_ctx(req)));
+}
+
+std::optional<fs::DescriptorBudget::Hold> count_descriptor(fuse_req_t req) {
+    auto& budget = *context(req).descriptors;
+    uid_t uid = fuse_req_ctx(req)->uid;
+    auto counted = budget.acquire(uid);
+    if (!counted) {
+        static std::atomic<int64_t> last_warning{0};
+        auto now = std::chrono::steady_clock::now().time_since_epoch() / std::chrono::seconds(1);
+        if (now - last_warning.exchange(now) >= 60)
+            spdlog::warn(
+                "uid {} holds {} open files through the mount, its share of the {} this daemon keeps for "
+                "users; refusing more (EMFILE)",
+                uid, budget.held_by(uid), budget.capacity());
+    }
+    return counted;
+}
+
 int caller_umask(fuse_req_t req) {
     return context(req).thread_umask ? int(fuse_req_ctx(req)->umask) : -1;
 }
@@ -55,12 +80,12 @@ void create_and_reply(fuse_req_t req, fuse_ino_t parent, const char* name, Call&
     auto& dir = nodes.node(parent);
     auto dir_fd = nodes.path_fd(dir);
     if (!dir_fd) return reply_error(req, dir_fd.error());
+    act_as_caller(req);
     {
-        const fuse_ctx* caller = fuse_req_ctx(req);
-        sys::CallerCredentials as_caller(caller->uid, caller->gid, caller_umask(req));
+        sys::CallerUmask umask(caller_umask(req));
         if (call((*dir_fd)->get()) != 0) return reply_error(req, errno);
     }
-    auto entry = nodes.lookup(dir, name);
+    auto entry = nodes.lookup(dir, name);  // as the daemon again
     if (!entry) return reply_error(req, entry.error());
     reply_entry(req, *entry);
 }
@@ -72,6 +97,7 @@ void remove_name(fuse_req_t req, int dir_fd, const char* name, Remove&& remove) 
     auto& nodes = *context(req).nodes;
     auto victim = sys::stat_at(dir_fd, name);
     auto pin = victim ? nodes.prepare_removal(*victim) : std::nullopt;
+    act_as_caller(req);
     if (remove() != 0) return reply_error(req, errno);
     if (pin) nodes.keep_removed(std::move(*pin));
     reply_error(req, 0);
@@ -157,6 +183,9 @@ void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse
         fd = path->get();
     }
     bool is_open = fi != nullptr;
+    // The backing judges each change by the caller's rights: only the owner changes modes and times,
+    // CAP_CHOWN to give a file away, a non-owner's truncate clears set-user-ID as natively.
+    act_as_caller(req);
     // Order matters: the size change must come before explicit times, or it would bump mtime after them.
     if ((to_set & FUSE_SET_ATTR_MODE) && set_mode(fd, is_open, node.type, attr->st_mode) != 0)
         return reply_error(req, errno);
@@ -166,10 +195,8 @@ void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse
         if (::fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
             return reply_error(req, errno);
     }
-    if (to_set & FUSE_SET_ATTR_SIZE) {
-        if (set_size(fd, is_open, attr->st_size) != 0) return reply_error(req, errno);
-        drop_privileges_after_modification(req, fd);
-    }
+    if ((to_set & FUSE_SET_ATTR_SIZE) && set_size(fd, is_open, attr->st_size) != 0)
+        return reply_error(req, errno);
     if ((to_set &
          (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) &&
         set_times(fd, *attr, to_set) != 0)
@@ -239,7 +266,10 @@ void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newp
     if (!to) return reply_error(req, to.error());
     auto rename_it = [&] { return ::renameat2((*from)->get(), name, (*to)->get(), newname, flags); };
     // A rename that replaces its target removes the target's name; an exchange removes nothing.
-    if (flags & RENAME_EXCHANGE) return reply_error(req, rename_it() == 0 ? 0 : errno);
+    if (flags & RENAME_EXCHANGE) {
+        act_as_caller(req);
+        return reply_error(req, rename_it() == 0 ? 0 : errno);
+    }
     remove_name(req, (*to)->get(), newname, rename_it);
 }
 
@@ -254,8 +284,7 @@ void statfs(fuse_req_t req, fuse_ino_t ino) {
 void access(fuse_req_t req, fuse_ino_t ino, int mask) {
     auto fd = context(req).nodes->path_fd(node_of(req, ino));
     if (!fd) return reply_error(req, fd.error());
-    const fuse_ctx* caller = fuse_req_ctx(req);
-    sys::CallerCredentials as_caller(caller->uid, caller->gid);
+    act_as_caller(req);
     // AT_EACCESS checks with the (switched) filesystem ids instead of the real ids.
     int rc = ::faccessat(AT_FDCWD, sys::proc_fd_path((*fd)->get()).c_str(), mask, AT_EACCESS);
     reply_error(req, rc == 0 ? 0 : errno);

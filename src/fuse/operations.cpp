@@ -37,7 +37,7 @@ void init(void* userdata, fuse_conn_info* conn) {
         want_if_capable(conn, FUSE_CAP_POSIX_ACL);  // the kernel enforces ACLs too
     // Let the backing filesystem apply the caller's umask itself, so default ACLs combine with it as they
     // would natively. Needs a per-thread umask; without one, keep the kernel applying it.
-    if ((conn->capable & FUSE_CAP_DONT_MASK) && sys::CallerCredentials::thread_umask_supported()) {
+    if ((conn->capable & FUSE_CAP_DONT_MASK) && sys::CallerUmask::thread_umask_supported()) {
         conn->want |= FUSE_CAP_DONT_MASK;
         ctx.thread_umask = true;
     }

@@ -2,6 +2,7 @@
 #include <fuse_lowlevel.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -47,9 +48,33 @@ bool build_args(const MountConfig& config, FuseArgs& out) {
     return ok;
 }
 
-size_t default_fd_cache_size() {
-    // Leave most descriptors for files the users open; the cache only saves open_by_handle_at calls.
-    return std::clamp<size_t>(sys::open_fd_limit() / 4, 64, 8192);
+// How the process's descriptors are shared (docs/security.md): the descriptor cache (lookups without it
+// cost an open_by_handle_at each), descriptors of removed inodes the kernel still holds, a reserve for the
+// daemon's own (a /dev/fuse clone per thread, one per backing filesystem, lookups and copies in progress),
+// and the rest for the files and directories users open, shared fairly among them.
+struct DescriptorPlan {
+    size_t fd_cache;
+    size_t removed_pins;
+    size_t for_users;
+};
+
+DescriptorPlan plan_descriptors(const MountConfig& config) {
+    // The soft limit is what applies; systemd starts services at 1024 whatever the hard limit allows.
+    if (auto raised = sys::raise_open_fd_limit(); raised && raised->first != raised->second)
+        spdlog::info("open-file limit raised from {} to {}", raised->first, raised->second);
+    size_t limit = sys::open_fd_limit();
+    size_t threads = config.max_threads != 0 ? config.max_threads : 16;
+    size_t reserve = 64 + 4 * threads;
+    size_t fd_cache =
+        config.fd_cache_size != 0 ? config.fd_cache_size : std::clamp<size_t>(limit / 4, 64, 8192);
+    if (fd_cache > limit / 2) {
+        spdlog::warn("fd_cache={} is more than half of the open-file limit ({}); using {}", fd_cache, limit,
+                     limit / 2);
+        fd_cache = limit / 2;
+    }
+    size_t removed_pins = std::max<size_t>(16, limit / 16);
+    size_t taken = fd_cache + removed_pins + reserve;
+    return {fd_cache, removed_pins, limit > taken + 64 ? limit - taken : 64};
 }
 
 int serve(fuse_session* se, const MountConfig& config) {
@@ -69,19 +94,14 @@ int serve(fuse_session* se, const MountConfig& config) {
 int run_session(const MountConfig& config) {
     auto ctx = std::make_unique<MountContext>();
     ctx->config = config;
-    size_t fd_cache = config.fd_cache_size != 0 ? config.fd_cache_size : default_fd_cache_size();
-    // Removed inodes the kernel still holds: as many as the cache; they are usually forgotten at once.
-    auto table = fs::NodeTable::open(config.backing.string(), fd_cache, fd_cache);
+    DescriptorPlan plan = plan_descriptors(config);
+    auto table = fs::NodeTable::open(config.backing.string(), plan.fd_cache, plan.removed_pins);
     if (!table) {
         spdlog::error("{}: {}", config.backing.string(), std::strerror(table.error()));
         return 1;
     }
     ctx->nodes = std::move(*table);
-    if (!ctx->nodes->uses_handles())
-        spdlog::warn(
-            "{}: no file handles here (filesystem or missing CAP_DAC_READ_SEARCH); holding one "
-            "descriptor per known inode, so very large trees may hit the open-file limit",
-            config.backing.string());
+    ctx->descriptors = std::make_unique<fs::DescriptorBudget>(plan.for_users);
     // Modes arrive already masked (or are masked per request with the caller's umask): ours must not apply.
     ::umask(0);
 
@@ -104,6 +124,21 @@ int run_session(const MountConfig& config) {
         spdlog::error("cannot mount on {} (see the message above)", config.mountpoint.string());
         return 1;
     }
+    if (!ctx->nodes->uses_handles()) {
+        // Expected for a user's own mount (no CAP_DAC_READ_SEARCH); worth a warning for root.
+        auto level = ::geteuid() == 0 ? spdlog::level::warn : spdlog::level::info;
+        spdlog::log(
+            level,
+            "{}: {}; holding one descriptor per known inode, so very large trees may hit the open-file "
+            "limit",
+            config.backing.string(),
+            ::geteuid() == 0 ? "this filesystem cannot encode file handles"
+                             : "not root, so inodes cannot be reopened by file handle");
+    }
+    if (config.allow_other && !config.default_permissions)
+        spdlog::warn(
+            "allow_other with no_default_permissions: the kernel does not check file modes, and fastfs acts "
+            "as root for reads and opens: every user reaches every file");
     if (!request_killpriv_v2(se.get()))
         spdlog::warn("cannot amend INIT: every write will cost an extra security.capability lookup");
     if (!config.foreground) {

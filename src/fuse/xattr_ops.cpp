@@ -1,8 +1,9 @@
 // Extended attributes (and so POSIX ACLs, which are stored as system.posix_acl_* xattrs).
 //
-// Nodes are held as O_PATH descriptors, which the *xattr calls do not accept; the /proc/self/fd magic
-// link reaches the same inode. For symlinks there is no race-free way to do that (the magic link would be
-// followed), so symlinks report no attributes and refuse changes, as user.* attributes on symlinks do.
+// Every call runs as the caller (act_as_caller). Nodes are held as O_PATH descriptors, which the *xattr calls
+// do not accept; the /proc/self/fd magic link reaches the same inode. For symlinks there is no race-free way
+// to do that (the magic link would be followed), so symlinks report no attributes and refuse changes, as
+// user.* attributes on symlinks do.
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -35,6 +36,9 @@ std::optional<XattrTarget> target(fuse_req_t req, fuse_ino_t ino, int symlink_er
         return std::nullopt;
     }
     std::string path = sys::proc_fd_path((*fd)->get());
+    // The backing judges by the caller's rights: write access for user.*, CAP_SYS_ADMIN for trusted.*
+    // (also to see those names in a listing), the security module's rules for security.*.
+    act_as_caller(req);
     return XattrTarget{std::move(*fd), std::move(path)};
 }
 

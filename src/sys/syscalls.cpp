@@ -167,3 +167,17 @@ size_t open_fd_limit() {
 }
 
 }  // namespace fastfs::sys
+
+namespace fastfs::sys {
+
+Result<std::pair<size_t, size_t>> raise_open_fd_limit() {
+    struct rlimit lim {};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return fail_errno();
+    size_t before = size_t(lim.rlim_cur);
+    if (lim.rlim_cur == lim.rlim_max) return std::pair{before, before};
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return fail_errno();
+    return std::pair{before, size_t(lim.rlim_max)};
+}
+
+}  // namespace fastfs::sys

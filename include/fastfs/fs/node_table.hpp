@@ -23,6 +23,10 @@
 // descriptor of it until the kernel forgets the node (bounded), so fstat on a descriptor of an unlinked file
 // or stat(".") in a removed working directory keep working, as they do natively.
 //
+// Rights. The table works with the daemon's own rights (opening inodes by handle needs CAP_DAC_READ_SEARCH):
+// every call that reaches the backing first makes the thread act as the daemon again (sys/credentials.hpp),
+// which costs nothing when it already does.
+//
 // Locking. mutex_ guards the indexes, every node's nlookup, the removed-inode pins, the per-filesystem
 // descriptors and device numbers; it is never held across a system call. FdCache has its own mutex, which
 // is never taken while mutex_ is held. Descriptors are closed after both are released.

@@ -18,9 +18,11 @@
 
 #include "fastfs/copy/engine.hpp"
 #include "fastfs/fs/backing_watcher.hpp"
+#include "fastfs/fs/descriptor_budget.hpp"
 #include "fastfs/fs/node_table.hpp"
 #include "fastfs/fuse/mount_config.hpp"
 #include "fastfs/stats/counters.hpp"
+#include "fastfs/sys/credentials.hpp"
 
 namespace fastfs::fuse {
 
@@ -49,19 +51,22 @@ class WriterMark {
 
 // One open file or directory of the kernel's (fi->fh points to it).
 struct OpenFile {
-    OpenFile(sys::UniqueFd backing, int open_flags, fs::Node* of, std::unique_ptr<DirStream> stream = nullptr)
+    OpenFile(sys::UniqueFd backing, int open_flags, fs::Node* of, fs::DescriptorBudget::Hold counted,
+             std::unique_ptr<DirStream> stream = nullptr)
         : fd(std::move(backing)),
           flags(open_flags),
           node(of),
           dir(std::move(stream)),
-          writer((open_flags & O_ACCMODE) != O_RDONLY ? WriterMark(of) : WriterMark()) {}
+          writer((open_flags & O_ACCMODE) != O_RDONLY ? WriterMark(of) : WriterMark()),
+          descriptor(std::move(counted)) {}
 
     sys::UniqueFd fd;
     int flags;  // the open flags the kernel sent (O_ACCMODE tells read/write access)
     fs::Node* node;
-    std::unique_ptr<DirStream> dir;  // directories only
-    bool backing_appends = false;    // `fd` was opened O_APPEND: positioned writes must say so
-    const WriterMark writer;         // counts it among the node's writers when open for writing
+    std::unique_ptr<DirStream> dir;               // directories only
+    bool backing_appends = false;                 // `fd` was opened O_APPEND: positioned writes must say so
+    const WriterMark writer;                      // counts it among the node's writers when open for writing
+    const fs::DescriptorBudget::Hold descriptor;  // counts `fd` against its opener's share
 };
 
 // The files and directories the kernel has open (their fi->fh). Owning them here, rather than only through
@@ -70,30 +75,38 @@ struct OpenFile {
 class OpenFiles {
   public:
     // Takes ownership and returns the value for fi->fh.
-    uint64_t add(std::unique_ptr<OpenFile> file);
+    uint64_t add(std::shared_ptr<OpenFile> file);
     void remove(uint64_t fh);
+    // The open file `fh`, while the kernel has it open (nullptr after its release).
+    std::shared_ptr<OpenFile> find(uint64_t fh);
 
   private:
-    std::mutex mutex_;
-    std::unordered_map<uint64_t, std::unique_ptr<OpenFile>> files_;
+    std::mutex mutex_;  // guards files_
+    std::unordered_map<uint64_t, std::shared_ptr<OpenFile>> files_;
 };
 
 // Tokens handed out by FASTFS_IOC_CLONE_SOURCE, redeemed by FASTFS_IOC_CLONE_INTO. A token names an open
-// source file of one caller for a short time; it cannot be guessed and is used once.
+// source file of one caller for a short time; it cannot be guessed and is used once. It holds no
+// descriptor: once the caller closes the source, the token is worthless. A user may hold a few at a time.
 class CloneTokens {
   public:
+    static constexpr size_t kMaxPerUser = 16;
+    // A new token for `source` issued to `uid`; EMFILE when `uid` already holds kMaxPerUser live tokens.
+    sys::Result<uint64_t> issue(const std::shared_ptr<OpenFile>& source, uid_t uid);
+    // The source for `token`, if it exists, has not expired, was issued to `uid` and is still open.
+    // Consumes the token.
+    std::shared_ptr<OpenFile> redeem(uint64_t token, uid_t uid);
+
+  private:
     struct Source {
-        fs::SharedFd fd;  // a private read descriptor of the source
+        std::weak_ptr<OpenFile> file;
         uid_t uid;
         std::chrono::steady_clock::time_point expires;
     };
-    uint64_t issue(fs::SharedFd fd, uid_t uid);
-    // The source for `token`, if it exists, has not expired and was issued to `uid`. Consumes it.
-    std::shared_ptr<Source> redeem(uint64_t token, uid_t uid);
+    void drop_expired(std::chrono::steady_clock::time_point now);  // mutex_ held
 
-  private:
-    std::mutex mutex_;
-    std::unordered_map<uint64_t, std::shared_ptr<Source>> tokens_;
+    std::mutex mutex_;  // guards tokens_
+    std::unordered_map<uint64_t, Source> tokens_;
 };
 
 // Changes the kernel must be told about, waiting for the notifier thread (src/fuse/kernel_cache.cpp). A
@@ -111,6 +124,32 @@ class PendingNotifications {
     std::condition_variable ready_;
     std::deque<fs::BackingChange> queue_;
     bool closed_ = false;
+};
+
+// The identities of the processes that send requests (sys::identity_of_process), read from /proc at most
+// once a second per process: a change of a running process's groups or capabilities shows within a second.
+class CallerIdentities {
+  public:
+    sys::Identity of(const fuse_ctx& caller);
+
+  private:
+    struct Key {
+        pid_t pid;
+        uid_t uid;
+        gid_t gid;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        size_t operator()(const Key& k) const noexcept {
+            return std::hash<uint64_t>()(uint64_t(k.pid) << 32 ^ uint64_t(k.uid) << 16 ^ uint64_t(k.gid));
+        }
+    };
+    struct Known {
+        sys::Identity identity;
+        std::chrono::steady_clock::time_point expires;
+    };
+    std::mutex mutex_;  // guards known_
+    std::unordered_map<Key, Known, KeyHash> known_;
 };
 
 // Largest read or write the kernel sends. One page below 1 MiB so that a request or reply (data plus
@@ -134,6 +173,8 @@ inline constexpr CacheTimeouts kUnwatchedTimeouts{1.0, 1.0, 0.0};
 struct MountContext {
     MountConfig config;
     std::unique_ptr<fs::NodeTable> nodes;
+    // Descriptors of open files and directories, shared fairly among users (fs/descriptor_budget.hpp).
+    std::unique_ptr<fs::DescriptorBudget> descriptors;
     std::unique_ptr<fs::BackingWatcher> watcher;  // null when not watching (option, no CAP_SYS_ADMIN)
     fuse_session* session = nullptr;
     stats::MountCounters counters;
@@ -141,6 +182,7 @@ struct MountContext {
     CloneTokens clone_tokens;
     OpenFiles open_files;
     PendingNotifications notifications;
+    CallerIdentities callers;
     bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
     std::atomic<bool> killpriv_v2{false};  // the kernel left clearing suid/sgid to us (kernel_features.hpp)
     std::atomic<uint64_t> init_unique{0};  // the INIT request being answered, while it is

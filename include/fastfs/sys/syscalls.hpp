@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "fastfs/sys/result.hpp"
 #include "fastfs/sys/unique_fd.hpp"
@@ -52,5 +53,7 @@ std::string proc_fd_path(int fd);
 
 // Descriptor count and limits of this process (for diagnostics and bounded caches).
 size_t open_fd_limit();
+// Raises the soft RLIMIT_NOFILE to the hard one; returns (old soft, new soft).
+Result<std::pair<size_t, size_t>> raise_open_fd_limit();
 
 }  // namespace fastfs::sys

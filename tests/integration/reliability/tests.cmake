@@ -54,3 +54,8 @@ set_tests_properties(reliability_reuse_xfs reliability_reuse_ext4 PROPERTIES PRO
 # each caching option.
 fastfs_reliability_test(coherence_xfs 300 coherence.py --fs xfs)
 fastfs_reliability_test(coherence_ext4 300 coherence.py --fs ext4)
+
+# 8. Security under allow_other (issue 10): inode flags by both ioctl numbers, set-user-ID bits, supplementary
+# groups, trusted.* names, append-only/immutable files, a user namespace's root, descriptor starvation, the
+# stats ioctl, read-only mounts, ext4's reserved blocks; as unprivileged users, through the mount vs natively.
+fastfs_reliability_test(security_xfs 300 securitytest.py)

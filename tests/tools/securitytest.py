@@ -1,0 +1,531 @@
+#!/usr/bin/env python3
+"""Security under allow_other: no user does more through the mount than on the backing, or starves others.
+
+Each probe runs as an unprivileged identity (uid 1000 without groups; uid 1000 with supplementary group 1002;
+uid 1000 as root of its own user namespace; and root itself) twice: on a tree on the backing filesystem and
+on an identical tree through a fastfs mount of it with allow_other. The two results must be the same. The
+probes cover what an attacker tries (tests/tools/permtest.py covers modes, ACLs, sticky directories):
+
+  inode flags   FS_IOC_GETFLAGS/SETFLAGS with the 64-bit and the 32-bit numbers, FS_IOC_FSSETXATTR:
+                immutable and append-only need CAP_LINUX_IMMUTABLE, other flags ownership
+  privileges    a write, truncate, copy_file_range or clone by uid 1000 into uid 1001's set-user-ID file
+                clears the bits; a clone into an O_APPEND descriptor is EBADF
+  credentials   creating in a directory writable only through a supplementary group; chown to such a group;
+                trusted.* names hidden from listxattr
+  append-only   chattr +a files take appends and nothing else, +i files nothing
+  user ns       the root of a user namespace has none of its capabilities on the host's files
+
+and, through the mount only:
+  descriptors   uid 1000 opens files until refused (EMFILE) and issues clone tokens until refused; meanwhile
+                uid 1001 lists, stats, reads, opens and clones normally
+  stats         `fastfs stats` is for root and the mount's owner
+  reserved      on ext4 with reserved blocks, uid 1000 writes as much through the mount as natively (the
+                daemon writes as the caller, without root's CAP_SYS_RESOURCE, fsuid 0 or group 0 -- the
+                same credentials quota enforcement judges by)
+  read-only     inode-flag changes on a read-only mount are EROFS, as on a read-only bind mount
+
+  securitytest.py --binary BUILD/fastfs
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import stat
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fastfs_harness as H  # noqa: E402
+
+USER, OTHER, GROUP = 1000, 1001, 1002
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+SELF = str(Path(__file__).resolve())
+MIB = 1 << 20
+
+FS_IOC_GETFLAGS, FS_IOC_SETFLAGS = 0x80086601, 0x40086602
+FS_IOC32_GETFLAGS, FS_IOC32_SETFLAGS = 0x80046601, 0x40046602
+FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR = 0x801C581F, 0x401C5820
+FICLONE = 0x40049409
+FS_IMMUTABLE_FL, FS_APPEND_FL, FS_NOATIME_FL = 0x10, 0x20, 0x80
+FS_XFLAG_IMMUTABLE = 0x8
+
+
+def _fastfs_ioc(direction: int, nr: int, size: int) -> int:
+    return (direction << 30) | (size << 16) | (0xFA << 8) | nr
+
+
+FASTFS_CLONE_SOURCE = _fastfs_ioc(2, 2, 8)
+FASTFS_CLONE_INTO = _fastfs_ioc(1, 3, 32)
+
+# (name, kind, mode, uid, gid, content)
+TREE = [
+    ("mine", "file", 0o644, USER, USER, b"mine\n"),
+    ("others", "file", 0o644, OTHER, OTHER, b"readable by all\n"),
+    ("clone_src", "file", 0o644, USER, USER, b"c" * 65536),
+    ("suid_write", "file", 0o6777, OTHER, OTHER, b"x" * 100),
+    ("suid_truncate", "file", 0o6777, OTHER, OTHER, b"x" * 100),
+    ("suid_copy", "file", 0o6777, OTHER, OTHER, b"x" * 100),
+    ("suid_clone", "file", 0o6777, OTHER, OTHER, b"x" * 100),
+    ("append_dest", "file", 0o666, OTHER, OTHER, b"x" * 100),
+    ("append_only", "file", 0o666, 0, 0, b"log\n"),
+    ("immutable", "file", 0o666, 0, 0, b"fixed\n"),
+    ("trusted", "file", 0o644, USER, USER, b"t\n"),
+    ("group_dir", "dir", 0o770, 0, GROUP, None),
+    ("open_dir", "dir", 0o777, 0, 0, None),
+    ("ns_dir", "dir", 0o755, USER, USER, None),
+    ("ns_dir/own", "file", 0o644, USER, USER, b"own\n"),
+]
+
+
+def set_flags(path: Path, flags: int) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("i", flags))
+    finally:
+        os.close(fd)
+
+
+def build_tree(root: Path) -> None:
+    root.mkdir(mode=0o755)
+    for name, kind, mode, uid, gid, content in TREE:
+        p = root / name
+        if kind == "dir":
+            p.mkdir()
+        else:
+            p.write_bytes(content)
+        os.chown(p, uid, gid)
+        os.chmod(p, mode)
+    os.setxattr(root / "trusted", "trusted.secret", b"root only")
+    os.setxattr(root / "trusted", "user.visible", b"v")
+    set_flags(root / "append_only", FS_APPEND_FL)
+    set_flags(root / "immutable", FS_IMMUTABLE_FL)
+
+
+def clear_flags(root: Path) -> None:
+    for name in ("append_only", "immutable", "mine"):
+        try:
+            set_flags(root / name, 0)
+        except OSError:
+            pass
+
+
+# ---- probes: run as the identity under test, print JSON -----------------------------------------------------
+
+def _errname(e: OSError) -> str:
+    return errno.errorcode.get(e.errno, str(e.errno))
+
+
+def _ioctl_int(path: str, cmd: int, value: int | None, flags: int = os.O_RDONLY):
+    fd = os.open(path, flags)
+    try:
+        if value is None:
+            return struct.unpack("i", fcntl.ioctl(fd, cmd, b"\0" * 4))[0]
+        fcntl.ioctl(fd, cmd, struct.pack("i", value))
+        return "set"
+    finally:
+        os.close(fd)
+
+
+def _fsxattr_immutable(path: str):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        raw = bytearray(fcntl.ioctl(fd, FS_IOC_FSGETXATTR, b"\0" * 28))
+        xflags = struct.unpack_from("I", raw, 0)[0] | FS_XFLAG_IMMUTABLE
+        struct.pack_into("I", raw, 0, xflags)
+        fcntl.ioctl(fd, FS_IOC_FSSETXATTR, bytes(raw))
+        return "set"
+    finally:
+        os.close(fd)
+
+
+def _mode(path: str) -> str:
+    return stat.filemode(os.stat(path).st_mode)
+
+
+def _write_then_mode(path: str) -> str:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.pwrite(fd, b"W", 0)
+    finally:
+        os.close(fd)
+    return _mode(path)
+
+
+def _copy_into_then_mode(root: str, dest: str) -> str:
+    src = os.open(f"{root}/clone_src", os.O_RDONLY)
+    dst = os.open(dest, os.O_WRONLY)
+    try:
+        os.copy_file_range(src, dst, 4096, 0, 0)
+    finally:
+        os.close(src), os.close(dst)
+    return _mode(dest)
+
+
+def _clone(root: str, dest: str, dest_flags: int, through_fastfs: bool) -> str:
+    """A whole-file clone, FICLONE natively, fastfs's two ioctls through the mount."""
+    src = os.open(f"{root}/clone_src", os.O_RDONLY)
+    dst = os.open(dest, dest_flags)
+    try:
+        if through_fastfs:
+            token = fcntl.ioctl(src, FASTFS_CLONE_SOURCE, b"\0" * 8)
+            fcntl.ioctl(dst, FASTFS_CLONE_INTO, token + b"\0" * 24)
+        else:
+            fcntl.ioctl(dst, FICLONE, src)
+    finally:
+        os.close(src), os.close(dst)
+    return _mode(dest)
+
+
+def _append(path: str, flags: int) -> str:
+    fd = os.open(path, flags)
+    try:
+        os.write(fd, b"more\n")
+    finally:
+        os.close(fd)
+    return "written"
+
+
+def _create(path: str):
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640)
+    os.close(fd)
+    st = os.stat(path)
+    return [st.st_uid, st.st_gid, stat.filemode(st.st_mode)]
+
+
+def probes(root: str, who: str, through_fastfs: bool):
+    r = root
+    if who == "user":
+        yield "FS_IOC_GETFLAGS mine", lambda: _ioctl_int(f"{r}/mine", FS_IOC_GETFLAGS, None)
+        yield "FS_IOC_SETFLAGS +i mine (owner)", lambda: _ioctl_int(f"{r}/mine", FS_IOC_SETFLAGS, FS_IMMUTABLE_FL)
+        yield "FS_IOC_SETFLAGS +a mine (owner)", lambda: _ioctl_int(f"{r}/mine", FS_IOC_SETFLAGS, FS_APPEND_FL)
+        yield "FS_IOC_SETFLAGS +A mine (owner)", lambda: _ioctl_int(f"{r}/mine", FS_IOC_SETFLAGS, FS_NOATIME_FL)
+        yield "FS_IOC_SETFLAGS 0 mine", lambda: _ioctl_int(f"{r}/mine", FS_IOC_SETFLAGS, 0)
+        yield "FS_IOC_SETFLAGS +A others", lambda: _ioctl_int(f"{r}/others", FS_IOC_SETFLAGS, FS_NOATIME_FL)
+        yield "FS_IOC_SETFLAGS 0 immutable", lambda: _ioctl_int(f"{r}/immutable", FS_IOC_SETFLAGS, 0)
+        yield "FS_IOC32_GETFLAGS mine", lambda: _ioctl_int(f"{r}/mine", FS_IOC32_GETFLAGS, None)
+        yield "FS_IOC32_SETFLAGS +i mine", lambda: _ioctl_int(f"{r}/mine", FS_IOC32_SETFLAGS, FS_IMMUTABLE_FL)
+        yield "FS_IOC32_SETFLAGS +i others", lambda: _ioctl_int(f"{r}/others", FS_IOC32_SETFLAGS, FS_IMMUTABLE_FL)
+        yield "FS_IOC32_SETFLAGS 0 immutable", lambda: _ioctl_int(f"{r}/immutable", FS_IOC32_SETFLAGS, 0)
+        yield "FS_IOC_FSSETXATTR immutable mine", lambda: _fsxattr_immutable(f"{r}/mine")
+        yield "flags of immutable after", lambda: _ioctl_int(f"{r}/immutable", FS_IOC_GETFLAGS, None)
+        yield "write into 1001's suid file", lambda: _write_then_mode(f"{r}/suid_write")
+        yield "truncate 1001's suid file", lambda: (os.truncate(f"{r}/suid_truncate", 10),
+                                                    _mode(f"{r}/suid_truncate"))[1]
+        yield "copy_file_range into 1001's suid file", lambda: _copy_into_then_mode(r, f"{r}/suid_copy")
+        yield "clone into 1001's suid file", lambda: _clone(r, f"{r}/suid_clone", os.O_WRONLY, through_fastfs)
+        yield "clone into an O_APPEND descriptor", lambda: _clone(r, f"{r}/append_dest",
+                                                                  os.O_WRONLY | os.O_APPEND, through_fastfs)
+        yield "append to +a file", lambda: _append(f"{r}/append_only", os.O_WRONLY | os.O_APPEND)
+        yield "open +a file without O_APPEND", lambda: _append(f"{r}/append_only", os.O_WRONLY)
+        yield "open +i file for writing", lambda: _append(f"{r}/immutable", os.O_WRONLY | os.O_APPEND)
+        yield "listxattr", lambda: sorted(os.listxattr(f"{r}/trusted"))
+        yield "getxattr trusted.secret", lambda: os.getxattr(f"{r}/trusted", "trusted.secret").decode()
+        yield "setxattr trusted.mine", lambda: os.setxattr(f"{r}/trusted", "trusted.mine", b"1")
+        yield "create in group dir (no groups)", lambda: _create(f"{r}/group_dir/nogroups")
+        yield "chown mine to group 1002 (no groups)", lambda: os.chown(f"{r}/mine", -1, GROUP)
+    elif who == "user+group":
+        yield "create in group dir via group 1002", lambda: _create(f"{r}/group_dir/withgroup")
+        yield "mkdir in group dir via group 1002", lambda: (os.mkdir(f"{r}/group_dir/sub"),
+                                                            _mode(f"{r}/group_dir/sub"))[1]
+        yield "chown mine to group 1002 (member)", lambda: (os.chown(f"{r}/mine", -1, GROUP),
+                                                            os.stat(f"{r}/mine").st_gid)[1]
+        yield "access W_OK group dir", lambda: os.access(f"{r}/group_dir", os.W_OK)
+    elif who == "userns-root":
+        yield "create in own dir", lambda: _create(f"{r}/ns_dir/created")
+        yield "FS_IOC_SETFLAGS +i own file", lambda: _ioctl_int(f"{r}/ns_dir/own", FS_IOC_SETFLAGS,
+                                                                 FS_IMMUTABLE_FL)
+        yield "chown own file to unmapped uid", lambda: os.chown(f"{r}/ns_dir/own", 5, -1)
+        yield "listxattr", lambda: sorted(os.listxattr(f"{r}/trusted"))
+        yield "write into 1001's suid file", lambda: _write_then_mode(f"{r}/suid_write")
+        yield "open +i file for writing", lambda: _append(f"{r}/immutable", os.O_WRONLY | os.O_APPEND)
+    elif who == "root":
+        yield "append to +a file", lambda: _append(f"{r}/append_only", os.O_WRONLY | os.O_APPEND)
+        yield "open +a file without O_APPEND", lambda: _append(f"{r}/append_only", os.O_WRONLY)
+        yield "FS_IOC_SETFLAGS +A mine", lambda: _ioctl_int(f"{r}/mine", FS_IOC_SETFLAGS, FS_NOATIME_FL)
+        yield "FS_IOC32_SETFLAGS 0 mine", lambda: _ioctl_int(f"{r}/mine", FS_IOC32_SETFLAGS, 0)
+        yield "listxattr", lambda: sorted(os.listxattr(f"{r}/trusted"))
+
+
+def probe_main(root: str, who: str, through_fastfs: bool) -> None:
+    os.umask(0o022)
+    results = []
+    for name, thunk in probes(root, who, through_fastfs):
+        try:
+            results.append([name, "ok", thunk()])
+        except OSError as e:
+            results.append([name, _errname(e)])
+    print(json.dumps(results))
+
+
+IDENTITIES = {
+    "user": ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups"],
+    "user+group": ["setpriv", f"--reuid={USER}", f"--regid={USER}", f"--groups={GROUP}"],
+    # Root of a user namespace of its own, mapped to uid 1000 on the host.
+    "userns-root": ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups", "unshare", "-U", "-r"],
+    "root": [],
+}
+
+
+def run_probe(root: Path, who: str, through_fastfs: bool) -> list:
+    cmd = IDENTITIES[who] + [PYTHON, SELF, "--probe", str(root), who] + (["--fastfs"] if through_fastfs else [])
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    if r.returncode != 0:
+        raise H.SetupError(f"probe {who} failed: {r.stderr.strip()[-1500:]}")
+    return json.loads(r.stdout)
+
+
+def compare(label: str, through: list, native: list) -> list[str]:
+    problems = []
+    for m, n in zip(through, native):
+        same = m == n
+        print(f"  {'  ' if same else '!!'} {label:11} {m[0]:42.42} mount={m[1:]!s:32.32} native={n[1:]!s:.32}")
+        if not same:
+            problems.append(f"{label} {m[0]}: through the mount {m[1:]}, native {n[1:]}")
+    return problems
+
+
+# ---- descriptors: one user cannot make the mount unusable for another ---------------------------------------
+
+HOLDER = r"""
+import os, resource, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+d = sys.argv[1]
+fds, error = [], ""
+for i in range(hard):
+    try:
+        fds.append(os.open(f"{d}/f{i % 50}", os.O_RDONLY))
+    except OSError as e:
+        error = e.strerror
+        break
+print(len(fds), error, flush=True)
+sys.stdin.read()  # hold them until told to stop
+"""
+
+TOKENS = r"""
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+issued, error = 0, ""
+for _ in range(200):
+    try:
+        fcntl.ioctl(fd, int(sys.argv[2]), b"\0" * 8)
+        issued += 1
+    except OSError as e:
+        error = e.strerror
+        break
+print(issued, error)
+"""
+
+OTHER_USER_WORKS = r"""
+import os, sys
+d = sys.argv[1]
+names = os.listdir(d)
+st = os.stat(f"{d}/f1")
+data = open(f"{d}/f2").read()
+fds = [os.open(f"{d}/f{i}", os.O_RDONLY) for i in range(20)]
+for fd in fds: os.close(fd)
+open(f"{d}/other-wrote", "w").write("ok")
+print(len(names), data.strip())
+"""
+
+
+def as_user(uid: int, code: str, *args: str, stdin=None, **kw) -> subprocess.Popen:
+    return subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", PYTHON, "-c", code,
+                             *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def check_descriptors(binary: str, mnt: Path) -> list[str]:
+    problems = []
+    shared = mnt / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    for i in range(50):
+        (shared / f"f{i}").write_text(f"file {i}\n")
+        os.chmod(shared / f"f{i}", 0o666)
+    holder = as_user(USER, HOLDER, str(shared), stdin=subprocess.PIPE)
+    try:
+        line = holder.stdout.readline().split(maxsplit=1)
+        held = int(line[0]) if line else 0
+        print(f"  uid {USER} opened {held} files through the mount, then: {line[1].strip() if len(line) > 1 else ''}")
+        if held < 100:
+            problems.append(f"uid {USER} could open only {held} files")
+        if len(line) < 2 or "Too many open files" not in line[1]:
+            problems.append(f"uid {USER} was not stopped with EMFILE: {line}")
+        other = as_user(OTHER, OTHER_USER_WORKS, str(shared))
+        out, _ = other.communicate(timeout=60)
+        print(f"  meanwhile uid {OTHER} lists, stats, reads, opens 20 files, creates: exit {other.returncode}: "
+              f"{out.strip()[-200:]}")
+        if other.returncode != 0:
+            problems.append(f"uid {OTHER} could not work while uid {USER} held its share: {out.strip()[-300:]}")
+        again = as_user(USER, HOLDER, str(shared), stdin=subprocess.PIPE)
+        extra = again.stdout.readline().split()[0]
+        again.stdin.close(), again.wait(timeout=30)
+        print(f"  a second process of uid {USER} gets {extra} more")
+        if int(extra) > held // 2 + 2:
+            problems.append(f"a second process of uid {USER} got {extra} more descriptors past its share")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    r = as_user(USER, TOKENS, str(shared / "f1"), str(FASTFS_CLONE_SOURCE))
+    out, _ = r.communicate(timeout=60)
+    print(f"  uid {USER} asks for 200 clone tokens: {out.strip()}")
+    if not out.strip().startswith("16 "):
+        problems.append(f"clone tokens per user not capped at 16: {out.strip()}")
+    r = subprocess.run(["setpriv", f"--reuid={OTHER}", f"--regid={OTHER}", "--clear-groups", binary, "clone",
+                        str(shared / "f1"), str(shared / "clone-by-other")], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    print(f"  meanwhile uid {OTHER} runs fastfs clone: exit {r.returncode} {r.stdout.strip()[:200]}")
+    if r.returncode != 0 and "not support" not in r.stdout and "Operation not supported" not in r.stdout:
+        problems.append(f"uid {OTHER}'s clone failed while uid {USER} held its tokens: {r.stdout.strip()}")
+    return problems
+
+
+def check_stats(binary: str, mnt: Path) -> list[str]:
+    problems = []
+    r = subprocess.run(["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups", binary, "stats",
+                        str(mnt)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+    print(f"  fastfs stats as uid {USER}: exit {r.returncode}: {r.stdout.strip()[:160]}")
+    if r.returncode == 0 or len(r.stdout.strip().splitlines()) != 1:
+        problems.append(f"fastfs stats as uid {USER}: exit {r.returncode}, {r.stdout.strip()[:200]!r}")
+    r = subprocess.run([binary, "stats", str(mnt)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=30)
+    if r.returncode != 0:
+        problems.append(f"fastfs stats as root failed: {r.stdout.strip()}")
+    return problems
+
+
+# ---- ext4's reserved blocks ---------------------------------------------------------------------------------
+
+FILL = r"""
+import os, sys
+written = 0
+chunk = b"z" * (1 << 20)
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+try:
+    while True:
+        written += os.write(fd, chunk)
+except OSError as e:
+    pass
+os.close(fd)
+print(written)
+"""
+
+
+def fill_as_user(path: Path) -> int:
+    r = as_user(USER, FILL, str(path))
+    out, _ = r.communicate(timeout=300)
+    return int(out.strip().split()[-1])
+
+
+def check_reserved_blocks(binary: str) -> list[str]:
+    problems = []
+    with H.loop_fs("ext4", 256 * MIB) as backing:
+        H.run(["tune2fs", "-m", "10", H.run(["findmnt", "-n", "-o", "SOURCE", str(backing)]).stdout.strip()])
+        backing.chmod(0o777)
+        native = fill_as_user(backing / "native-fill")
+        os.unlink(backing / "native-fill")
+        H.run(["sync"])
+        with H.fastfs_mount(binary, backing, "allow_other") as m:
+            through = fill_as_user(m.path / "mount-fill")
+            os.unlink(m.path / "mount-fill")
+        H.run(["sync"])
+        root_native = 0
+        with open(backing / "root-fill", "wb") as f:  # root may use the reserve: the test can fail
+            try:
+                while True:
+                    root_native += f.write(b"z" * MIB)
+                    f.flush()
+            except OSError:
+                pass
+        print(f"  ext4 with 10% reserved: uid {USER} wrote {native // MIB} MiB natively, {through // MIB} MiB "
+              f"through the mount; root natively {root_native // MIB} MiB")
+        if abs(through - native) > 4 * MIB:
+            problems.append(f"through the mount uid {USER} wrote {through // MIB} MiB, natively {native // MIB} MiB")
+        if root_native < native + 8 * MIB:
+            problems.append("the reserve is not there (root wrote no more than the user): the test proves nothing")
+    return problems
+
+
+# ---- read-only mounts ---------------------------------------------------------------------------------------
+
+def check_read_only(binary: str, backing: Path) -> list[str]:
+    problems = []
+    (backing / "ro-file").write_text("r\n")
+    ro_bind = H.make_scratch_dir("fastfs-sec-robind-")
+    try:
+        H.run(["mount", "--bind", str(backing), str(ro_bind)])
+        H.run(["mount", "-o", "remount,bind,ro", str(ro_bind)])
+        with H.fastfs_mount(binary, backing, "ro,allow_other") as m:
+            for label, root in (("native", ro_bind), ("mount", m.path)):
+                results = []
+                for name, cmd, value in (("FS_IOC_SETFLAGS +A", FS_IOC_SETFLAGS, FS_NOATIME_FL),
+                                         ("FS_IOC32_SETFLAGS +i", FS_IOC32_SETFLAGS, FS_IMMUTABLE_FL)):
+                    try:
+                        results.append([name, _ioctl_int(str(root / "ro-file"), cmd, value)])
+                    except OSError as e:
+                        results.append([name, _errname(e)])
+                print(f"  read-only {label}: {results}")
+                if label == "native":
+                    expected = results
+                elif results != expected:
+                    problems.append(f"read-only mount: {results}, native read-only bind mount: {expected}")
+    finally:
+        H.unmount(ro_bind)
+        ro_bind.rmdir()
+    return problems
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--binary", default=H.default_binary())
+    ap.add_argument("--probe", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--fastfs", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.probe:
+        probe_main(args.probe[0], args.probe[1], args.fastfs)
+        return 0
+    H.install_signal_cleanup()
+    problems = []
+    try:
+        with H.loop_fs("xfs", 512 * MIB) as backing:
+            backing.chmod(0o755)
+            try:
+                with H.fastfs_mount(args.binary, backing, "allow_other") as m:
+                    for who in IDENTITIES:
+                        native_root, via_root = backing / f"native-{who}", backing / f"via-{who}"
+                        build_tree(native_root)
+                        build_tree(via_root)
+                        native = run_probe(native_root, who, False)
+                        through = run_probe(m.path / f"via-{who}", who, True)
+                        problems += compare(who, through, native)
+                    print("descriptors:")
+                    problems += check_descriptors(args.binary, m.path)
+                    print("stats:")
+                    problems += check_stats(args.binary, m.path)
+                    if not m.alive():
+                        problems.append("the daemon died")
+                print("read-only:")
+                problems += check_read_only(args.binary, backing)
+            finally:
+                for who in IDENTITIES:
+                    for side in ("native", "via"):
+                        clear_flags(backing / f"{side}-{who}")
+        print("reserved blocks:")
+        problems += check_reserved_blocks(args.binary)
+    except H.SetupError as e:
+        return H.exit_for_setup_error(e)
+    for p in problems:
+        print("FAIL: " + p)
+    return H.EXIT_FAIL if problems else H.EXIT_PASS
+
+
+if __name__ == "__main__":
+    sys.exit(main())
