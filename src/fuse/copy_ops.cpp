@@ -12,6 +12,7 @@
 #include "fastfs/ioctl_abi.h"
 #include "fastfs/sys/syscalls.hpp"
 #include "handlers.hpp"
+#include "kernel_cache.hpp"
 #include "kernel_features.hpp"
 
 namespace fastfs::fuse {
@@ -107,10 +108,11 @@ void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_
         spdlog::debug("clone refused by the backing filesystem: {}", std::strerror(cloned.error()));
         return reply_error(req, cloned.error());
     }
-    // The kernel did not ask for this change as such (it only saw an ioctl): drop what it caches of the
-    // destination.
-    ctx.notifications.post(
-        {fs::BackingChange::Kind::contents, ctx.nodes->node_id(*destination.node), 0, {}, {}});
+    // The kernel did not ask for this change as such (it only saw an ioctl): it must drop what it caches of
+    // the destination before the caller learns the clone is done, or a stat right after would show the old
+    // size and mode. An ioctl holds no inode lock, and the pages' locks are not held by anyone waiting for
+    // this request, so the notification can be sent from here (kernel_cache.hpp).
+    invalidate_now(ctx.session, ctx.nodes->node_id(*destination.node));
     fuse_reply_ioctl(req, 0, nullptr, 0);
 }
 

@@ -94,15 +94,7 @@ def set_flags(path: Path, flags: int) -> None:
 
 
 def build_tree(root: Path) -> None:
-    root.mkdir(mode=0o755)
-    for name, kind, mode, uid, gid, content in TREE:
-        p = root / name
-        if kind == "dir":
-            p.mkdir()
-        else:
-            p.write_bytes(content)
-        os.chown(p, uid, gid)
-        os.chmod(p, mode)
+    H.make_tree(root, TREE)
     os.setxattr(root / "trusted", "trusted.secret", b"root only")
     os.setxattr(root / "trusted", "user.visible", b"v")
     set_flags(root / "append_only", FS_APPEND_FL)
@@ -522,9 +514,7 @@ def main(argv=None) -> int:
         problems += check_reserved_blocks(args.binary)
     except H.SetupError as e:
         return H.exit_for_setup_error(e)
-    for p in problems:
-        print("FAIL: " + p)
-    return H.EXIT_FAIL if problems else H.EXIT_PASS
+    return H.verdict(problems)
 
 
 if __name__ == "__main__":
