@@ -13,7 +13,6 @@
 #include "fastfs/sys/logging.hpp"
 #include "fastfs/sys/syscalls.hpp"
 #include "kernel_cache.hpp"
-#include "kernel_features.hpp"
 
 namespace fastfs::fuse {
 namespace {
@@ -103,8 +102,6 @@ int run_session(const MountConfig& config) {
         spdlog::error("cannot mount on {} (see the message above)", config.mountpoint.string());
         return 1;
     }
-    if (!request_killpriv_v2(se.get()))
-        spdlog::warn("cannot amend INIT: every write will cost an extra security.capability lookup");
     if (!config.foreground) {
         // Only now: the parent exits 0 once the mount exists, so `fastfs A B && ls B` works.
         if (fuse_daemonize(0) != 0) {
