@@ -24,8 +24,10 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # fastfs_0.1.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${FASTFS_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# dpkg-shlibdeps adds the libraries the binary links (libfuse3-3, libspdlog, libstdc++6, libc6, ...);
-# fuse3 brings fusermount3, mount.fuse3 and /etc/fuse.conf, which a FUSE mount needs at run time.
+# dpkg-shlibdeps adds the shared libraries the binary links (libspdlog, libstdc++6, libc6, liburing2 and
+# libnuma1 for io_uring, ...). A libfuse built here is linked statically (cmake/Libfuse.cmake), so no libfuse3
+# library package is needed; only a system libfuse3 >= 3.18 brings one in. fuse3 brings fusermount3,
+# mount.fuse3 and /etc/fuse.conf, which a FUSE mount needs at run time whichever libfuse is inside.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "fuse3")
 

@@ -1,6 +1,6 @@
 #include "fastfs/cli/help.hpp"
 
-#include <fuse3/fuse_lowlevel.h>
+#include <fuse_lowlevel.h>
 
 #include <string_view>
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "fastfs/ioctl_abi.h"
@@ -19,9 +20,19 @@ namespace fastfs::fuse {
 
 namespace {
 
-// The kernel resends a copy as opcode 47 after libfuse 3.14 refuses opcode 53 (64-bit reply), and the
-// reply of opcode 47 is 32-bit. Stay a page below 4 GiB; the kernel loops for the rest.
+// The most one COPY_FILE_RANGE request copies. The kernel (6.18+) sends COPY_FILE_RANGE_64 (opcode 53, 64-bit
+// reply) first; a library without a handler for it answers ENOSYS, and the kernel falls back to opcode 47,
+// whose reply (fuse_write_out) is 32-bit. Either way the answer goes through fuse_reply_write().
+// - libfuse >= 3.18 answers opcode 53 with a 64-bit count (fuse_reply_write() knows which request it
+//   answers), so one request copies any length; it cuts opcode 47 requests to 4 GiB - 4 KiB itself before
+//   they reach us. No limit of ours.
+// - libfuse 3.17 knows opcode 47 only, which kernels before 6.18 send uncut: stay a page below 4 GiB. The
+//   application gets a short count and asks again for the rest (cp does).
+#if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 18)
+constexpr uint64_t kMaxCopyPerRequest = UINT64_MAX;
+#else
 constexpr uint64_t kMaxCopyPerRequest = 0xFFFFF000ull;
+#endif
 
 bool readable(const OpenFile& file) {
     return (file.flags & O_ACCMODE) != O_WRONLY;

@@ -1,14 +1,16 @@
 #!/bin/bash
 # Builds the .deb from the build tree with CPack and checks what an operator would get from it.
 #
-# usage: deb_test.sh BUILD_DIR VERSION
+# usage: deb_test.sh BUILD_DIR VERSION LIBFUSE
+#   LIBFUSE: bundled (libfuse linked statically, cmake/Libfuse.cmake) or system (the system's libfuse3)
 
 BUILD_DIR=${1:?build directory}
 VERSION=${2:?project version}
+LIBFUSE=${3:?bundled or system}
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-require_tool cpack dpkg dpkg-deb dpkg-shlibdeps file
+require_tool cpack dpkg dpkg-deb dpkg-shlibdeps file readelf
 [ -f "$BUILD_DIR/CPackConfig.cmake" ] || cannot_set_up "no CPackConfig.cmake in $BUILD_DIR"
 
 make_scratch
@@ -34,11 +36,20 @@ expect_eq "$(dpkg-deb -f "$deb" Section)" admin "Section"
 [ -n "$(dpkg-deb -f "$deb" Description)" ] || fail "no Description"
 depends=$(dpkg-deb -f "$deb" Depends)
 log "Depends: $depends"
-# fuse3 by hand, the shared libraries by dpkg-shlibdeps.
+# fuse3 by hand (fusermount3, mount.fuse3), the shared libraries by dpkg-shlibdeps.
 depends_names=$(echo "$depends" | tr ',|' '\n' | sed 's/^ *//; s/[ (].*//')
-for package in fuse3 libfuse3-3 libc6 libstdc++6; do
+for package in fuse3 libc6 libstdc++6; do
     grep -qxF -- "$package" <<<"$depends_names" || fail "Depends lacks $package"
 done
+# A libfuse built with the project is inside the binary; a system one is a library package (libfuse3-4).
+libfuse_packages=$(grep -E '^libfuse' <<<"$depends_names" | tr '\n' ' ')
+case $LIBFUSE in
+bundled)
+    [ -z "$libfuse_packages" ] || fail "Depends names a libfuse library, yet libfuse is linked in: $libfuse_packages"
+    ;;
+system) [ -n "$libfuse_packages" ] || fail "Depends lacks the system's libfuse3 library" ;;
+*) fail "LIBFUSE must be bundled or system, not $LIBFUSE" ;;
+esac
 echo "$depends" | grep -q -- '-dev' && fail "Depends names a -dev package: $depends"
 
 # Files: the binary, the helper where mount(8) looks, the man page; nothing from the build or tests.
@@ -58,6 +69,11 @@ root=$SCRATCH/root
 dpkg -x "$deb" "$root" || fail "dpkg -x"
 [ -x "$root/usr/bin/fastfs" ] || fail "usr/bin/fastfs is not executable"
 [ -x "$root/sbin/mount.fastfs" ] || fail "sbin/mount.fastfs is not executable"
+needed=$(readelf -d "$root/usr/bin/fastfs" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+log "NEEDED: $needed"
+if [ "$LIBFUSE" = bundled ]; then
+    grep -q 'libfuse' <<<"$needed" && fail "the packaged fastfs loads a libfuse: $needed"
+fi
 version_output=$("$root/usr/bin/fastfs" --version 2>&1) || fail "packaged fastfs --version exited $?"
 expect_contains "$version_output" "$VERSION" "packaged fastfs --version"
 if command -v man >/dev/null; then
