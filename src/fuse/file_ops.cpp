@@ -125,7 +125,9 @@ void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     int flags = backing_flags(ctx, fi);
     auto fd = ctx.nodes->open_fd(node, flags);
     if (!fd) return reply_error(req, fd.error());
-    if (fi->flags & O_TRUNC) drop_privileges_after_modification(req, fd->get());
+    // The kernel asks for the truncation with the open, done here with the daemon's rights: it says whether
+    // the caller would have cleared set-user-ID bits natively.
+    if ((fi->flags & O_TRUNC) && fi->kill_suidgid) clear_set_id_bits(fd->get());
     attach(fi, std::move(*fd), flags, &node, std::move(*counted), ctx);
     if (fuse_reply_open(req, fi) != 0) ctx.open_files.remove(fi->fh);  // the kernel is gone: no release comes
 }

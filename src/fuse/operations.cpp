@@ -56,8 +56,6 @@ void init(void* userdata, fuse_conn_info* conn) {
     conn->max_background = 64;
     conn->congestion_threshold = 48;
     conn->time_gran = 1;
-    // libfuse builds the INIT reply from want_ext as left here, so this is what the kernel gets.
-    ctx.killpriv_v2 = (conn->want_ext & FUSE_CAP_HANDLE_KILLPRIV_V2) != 0;
     spdlog::debug("FUSE connection: protocol {}.{}, capable {:#x}, want {:#x}", conn->proto_major,
                   conn->proto_minor, conn->capable_ext, conn->want_ext);
 }

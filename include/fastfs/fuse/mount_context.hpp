@@ -184,8 +184,6 @@ struct MountContext {
     PendingNotifications notifications;
     CallerIdentities callers;
     bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
-    // HANDLE_KILLPRIV_V2 negotiated at INIT: the kernel left clearing suid/sgid to us (kernel_features.hpp)
-    std::atomic<bool> killpriv_v2{false};
 
     // The timeouts for a reply about an inode on backing filesystem `dev`: the options' if given, else
     // long if `dev` is watched. The first reply about a new filesystem starts watching it.
