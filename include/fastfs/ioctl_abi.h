@@ -55,7 +55,12 @@
     X(removed_inodes_held, COUNT, GAUGE)                \
     /* descriptors of open files, shared among users (docs/security.md) */ \
     X(open_file_descriptors, COUNT, GAUGE)              \
-    X(opens_refused, COUNT, GAUGE)
+    X(opens_refused, COUNT, GAUGE)                      \
+    /* FUSE passthrough: opens the kernel serves itself, and those it could not (docs/performance.md) */ \
+    X(passthrough_opens, COUNT, COUNTER)                \
+    X(passthrough_refused, COUNT, COUNTER)              \
+    X(passthrough_inode_cached, COUNT, COUNTER)         \
+    X(passthrough_backing_files, COUNT, GAUGE)
 
 #define FASTFS_STATS_ONE_MORE(name, unit, source) +1
 enum { FASTFS_STATS_COUNTER_COUNT = 0 FASTFS_STATS_COUNTERS(FASTFS_STATS_ONE_MORE) };

@@ -64,7 +64,7 @@ void set_attribute(fuse_req_t req, int fd, unsigned long backing_cmd, const void
     if (in_bufsz < sizeof(value)) return reply_error(req, EINVAL);
     if (context(req).config.read_only) return reply_error(req, EROFS);
     std::memcpy(&value, in_buf, sizeof(value));
-    act_as_caller(req);
+    auto as_caller = act_as_caller(req);
     if (::ioctl(fd, backing_cmd, &value) != 0) return reply_error(req, errno);
     fuse_reply_ioctl(req, 0, nullptr, 0);
 }
@@ -82,6 +82,7 @@ void get_stats(fuse_req_t req, size_t out_bufsz) {
     s.removed_inodes_held = ctx.nodes->removed_pin_count();
     s.open_file_descriptors = ctx.descriptors->held();
     s.opens_refused = ctx.descriptors->refused();
+    s.passthrough_backing_files = ctx.passthrough_files.backing_files();
     reply_ioctl_out(req, &s, sizeof(s), out_bufsz);
 }
 
@@ -108,12 +109,16 @@ void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_
     if (!writable(destination) || (destination.flags & O_APPEND)) return reply_error(req, EBADF);
     auto source = ctx.clone_tokens.redeem(request.token, fuse_req_ctx(req)->uid);
     if (!source) return reply_error(req, EINVAL);
+    auto from = request_fd(req, *source, Access::read);
+    if (!from) return reply_error(req, from.error());
+    auto to = request_fd(req, destination, Access::write);
+    if (!to) return reply_error(req, to.error());
     // A clone is a write: as the caller, so a non-owner's clone clears set-user-ID bits as natively.
-    act_as_caller(req);
-    auto cloned = request.length == 0 ? copy::clone_whole_file(source->fd.get(), destination.fd.get())
-                                      : copy::clone_exact_range(source->fd.get(), off_t(request.src_offset),
-                                                                destination.fd.get(),
-                                                                off_t(request.dst_offset), request.length);
+    auto as_caller = act_as_caller(req);
+    auto cloned = request.length == 0
+                      ? copy::clone_whole_file(from->get(), to->get())
+                      : copy::clone_exact_range(from->get(), off_t(request.src_offset), to->get(),
+                                                off_t(request.dst_offset), request.length);
     if (!cloned) {
         ctx.counters.clone_failures.add();
         spdlog::debug("clone refused by the backing filesystem: {}", std::strerror(cloned.error()));
@@ -138,11 +143,14 @@ void copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* f
     uint64_t asked = std::min<uint64_t>(len, kMaxCopyPerRequest);
     ctx.counters.copy_requests.add();
     ctx.counters.copy_bytes_requested.add(asked);
+    auto in = request_fd(req, open_file(fi_in), Access::read);
+    if (!in) return reply_error(req, in.error());
+    auto out = request_fd(req, open_file(fi_out), Access::write);
+    if (!out) return reply_error(req, out.error());
     copy::CopyReport report;
     // The destination is written as the caller: reserved blocks, quotas, set-user-ID bits as natively.
-    act_as_caller(req);
-    auto copied = copy::copy_range(open_file(fi_in).fd.get(), off_in, open_file(fi_out).fd.get(), off_out,
-                                   asked, ctx.copy_caps, report);
+    auto as_caller = act_as_caller(req);
+    auto copied = copy::copy_range(in->get(), off_in, out->get(), off_out, asked, ctx.copy_caps, report);
     ctx.counters.record_copy(report);
     if (!copied) {
         ctx.counters.copy_errors.add();
@@ -166,7 +174,9 @@ void ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info* 
         ctx.counters.ioctl_refused.add();
         return reply_error(req, ENOTTY);
     }
-    int fd = open_file(fi).fd.get();
+    auto file_fd = request_fd(req, open_file(fi), Access::read);
+    if (!file_fd) return reply_error(req, file_fd.error());
+    int fd = file_fd->get();
     // By meaning, not by number: the 32-bit numbers of the flags pair (FS_IOC32_*) reach a FUSE daemon only
     // from a program that sends them itself, past the kernel's checks, and natively a 64-bit kernel answers
     // them ENOTTY; they fall to the default.

@@ -21,6 +21,30 @@ void do_not_want(fuse_conn_info* conn, std::initializer_list<uint64_t> flags) {
         fuse_unset_feature_flag(conn, flag);
 }
 
+// Passthrough wherever it can work, and one line at mount saying whether it does, and why not.
+bool negotiate_passthrough(fuse_conn_info* conn, const MountConfig& config) {
+    constexpr uint64_t kCapSysAdmin = uint64_t(1) << 21;
+    const char* why_not = nullptr;
+    if (!config.passthrough)
+        why_not = "passthrough=off";
+    else if (config.writeback_cache)
+        why_not = "the kernel does not combine it with writeback_cache";
+    else if (!(conn->capable_ext & FUSE_CAP_PASSTHROUGH))
+        why_not = "this kernel does not offer it (Linux 6.9+, CONFIG_FUSE_PASSTHROUGH)";
+    else if (!(sys::daemon_identity().capabilities & kCapSysAdmin))
+        why_not = "registering backing files needs CAP_SYS_ADMIN (mount as root)";
+    if (why_not != nullptr) {
+        spdlog::info("passthrough off: {}; reads and writes go through fastfs", why_not);
+        return false;
+    }
+    fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH);
+    // The backing files are on ordinary filesystems: one level of stacking. A backing that is itself
+    // stacked (overlayfs, another FUSE passthrough) refuses registration, and those files use the page cache.
+    conn->max_backing_stack_depth = 1;
+    spdlog::info("passthrough on: the kernel reads and writes regular files on their backing files itself");
+    return true;
+}
+
 void init(void* userdata, fuse_conn_info* conn) {
     auto& ctx = *static_cast<MountContext*>(userdata);
     const MountConfig& config = ctx.config;
@@ -49,6 +73,9 @@ void init(void* userdata, fuse_conn_info* conn) {
         want(conn, {FUSE_CAP_WRITEBACK_CACHE});
     else
         do_not_want(conn, {FUSE_CAP_WRITEBACK_CACHE});
+    ctx.passthrough = negotiate_passthrough(conn, config);
+    if (config.io_uring && !(conn->capable_ext & FUSE_CAP_OVER_IO_URING))
+        spdlog::warn("io_uring: the kernel does not offer FUSE over io_uring on this mount; using /dev/fuse");
 
     conn->max_write = kMaxRequestBytes;
     conn->max_read = kMaxRequestBytes;

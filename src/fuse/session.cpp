@@ -38,6 +38,7 @@ bool build_args(const MountConfig& config, FuseArgs& out) {
     if (config.allow_root) ok = ok && add("allow_root");
     if (config.default_permissions) ok = ok && add("default_permissions");
     if (config.read_only) ok = ok && add("ro");
+    if (config.io_uring) ok = ok && add("io_uring");
     for (const auto& opt : config.kernel_options)
         ok = ok && add(opt);
     ok = ok && fuse_opt_add_arg(&out.args, "fastfs") == 0;
