@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config              # toolchain
   libfuse3-dev fuse3 libspdlog-dev libcli11-dev libgtest-dev # libraries
+  libcpp-httplib-dev nlohmann-json3-dev                     # the Docker volume plugin's HTTP and JSON
   xfsprogs btrfs-progs e2fsprogs util-linux                 # mkfs.*, filefrag, losetup, mount
   attr acl python3 strace                                   # test clients: getfattr/setfacl, python, strace
   dpkg-dev file                                             # cpack -G DEB: dpkg-shlibdeps, file
