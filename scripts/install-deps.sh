@@ -10,6 +10,7 @@ packages=(
   attr acl python3 strace                                   # test clients: getfattr/setfacl, python, strace
   dpkg-dev file                                             # cpack -G DEB: dpkg-shlibdeps, file
   systemd                                                   # systemd-analyze verify for the example unit
+  docker.io curl                                            # container tests: dockerd, runc; plugin calls by hand
 )
 
 missing=()

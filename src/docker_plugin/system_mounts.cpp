@@ -1,6 +1,7 @@
 #include "fastfs/docker_plugin/system_mounts.hpp"
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <spdlog/spdlog.h>
 #include <algorithm>
@@ -42,9 +43,16 @@ Reply<void> make_directory(const fs::path& dir, mode_t mode) {
     return {};
 }
 
+// statfs, not stat: FUSE answers stat from cached attributes (up to 60 s) even after its daemon died, while
+// every statfs is a request to the daemon, and fails with ENOTCONN once it is gone.
+bool answers(const fs::path& path) {
+    struct statfs st {};
+    return ::statfs(path.c_str(), &st) == 0;
+}
+
 bool is_dead(const fs::path& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) != 0 && errno == ENOTCONN;
+    struct statfs st {};
+    return ::statfs(path.c_str(), &st) != 0 && errno == ENOTCONN;
 }
 
 // Unmounts one of ours: a dead FUSE mount is only ever detached (its daemon cannot answer a sync).
@@ -58,9 +66,7 @@ void take_down(const fs::path& path) {
 
 bool fastfs_mount_alive(const fs::path& path) {
     auto entry = mount_at(read_mount_table(), path);
-    if (!entry || entry->fstype != kFastfsType) return false;
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
+    return entry && entry->fstype == kFastfsType && answers(path);
 }
 
 Reply<void> SystemMounts::prepare() const {
