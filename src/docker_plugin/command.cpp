@@ -2,6 +2,7 @@
 #include "fastfs/docker_plugin/command.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "fastfs/docker_plugin/system_mounts.hpp"
 #include "fastfs/sys/logging.hpp"
 #include "fastfs/sys/syscalls.hpp"
+#include "fastfs/sys/unique_fd.hpp"
 
 namespace fastfs::docker_plugin {
 namespace fs = std::filesystem;
@@ -131,24 +133,60 @@ std::expected<Paths, std::string> resolve(const Settings& settings) {
     return paths;
 }
 
+// Only one plugin may use a state directory and a run directory: a second one would tear down the first
+// one's mounts as leftovers, and the two would overwrite each other's volume list.
+class DirectoryLock {
+  public:
+    static std::expected<DirectoryLock, std::string> take(const fs::path& dir) {
+        fs::path file = dir / ".lock";
+        auto fd = sys::open_at(AT_FDCWD, file.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+        if (!fd) return std::unexpected(file.string() + ": " + errno_message(fd.error()));
+        if (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0)
+            return std::unexpected(errno == EWOULDBLOCK ? "another fastfs-docker-plugin uses " + dir.string()
+                                                        : file.string() + ": " + errno_message(errno));
+        return DirectoryLock(std::move(*fd));
+    }
+
+  private:
+    explicit DirectoryLock(sys::UniqueFd fd) : fd_(std::move(fd)) {}
+    sys::UniqueFd fd_;  // the lock goes with the descriptor
+};
+
+struct Plugin {
+    std::optional<SystemMounts> mounts;
+    std::optional<Driver> driver;
+};
+
+// Runs once the socket is ours: load the volumes, take over or clean up what a previous plugin mounted.
+Reply<Driver*> start_driver(const Paths& paths, Plugin& plugin) {
+    auto state = load_state(paths.state_file);
+    if (!state)
+        return std::unexpected("state file " + state.error() + " (fix or move it; it lists the volumes)");
+    auto state_file = paths.state_file;
+    DriverConfig config{paths.data_root, current_boot_id(),
+                        [state_file](const State& s) { return save_state(state_file, s); }};
+    plugin.driver.emplace(std::move(config), *plugin.mounts, std::move(*state));
+    spdlog::info("state {}, data root {}, mounts under {}, fastfs {}", paths.state_file.string(),
+                 paths.data_root.string(), paths.run_dir.string(), paths.fastfs.string());
+    return &*plugin.driver;
+}
+
 int start(const Settings& settings) {
     if (::geteuid() != 0)
         return fail("must run as root: it mounts filesystems and Docker talks to it as root");
     auto paths = resolve(settings);
     if (!paths) return fail(paths.error());
-    auto state = load_state(paths->state_file);
-    if (!state) return fail("state file " + state.error() + " (fix or move it; volumes are listed in it)");
+    Plugin plugin;
+    plugin.mounts.emplace(SystemMountsConfig{paths->run_dir, paths->fastfs});
+    if (auto prepared = plugin.mounts->prepare(); !prepared) return fail(prepared.error());
+    auto state_lock = DirectoryLock::take(paths->state_file.parent_path());
+    if (!state_lock) return fail(state_lock.error());
+    auto run_lock = DirectoryLock::take(paths->run_dir);
+    if (!run_lock) return fail(run_lock.error());
     raise_descriptor_limit();
     check_reflinks(paths->data_root);
-    SystemMounts mounts({paths->run_dir, paths->fastfs});
-    if (auto prepared = mounts.prepare(); !prepared) return fail(prepared.error());
-    auto state_file = paths->state_file;
-    DriverConfig config{paths->data_root, current_boot_id(),
-                        [state_file](const State& s) { return save_state(state_file, s); }};
-    Driver driver(std::move(config), mounts, std::move(*state));
-    spdlog::info("state {}, data root {}, mounts under {}, fastfs {}", paths->state_file.string(),
-                 paths->data_root.string(), paths->run_dir.string(), paths->fastfs.string());
-    if (auto served = serve(driver, paths->socket); !served) return fail(served.error());
+    auto served = serve(paths->socket, [&] { return start_driver(*paths, plugin); });
+    if (!served) return fail(served.error());
     return 0;
 }
 

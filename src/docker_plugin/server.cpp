@@ -116,6 +116,7 @@ class SignalStopper {
         if (!signalled_) ::pthread_kill(thread_.native_handle(), SIGTERM);
         thread_.join();
     }
+    bool signalled() const { return signalled_; }
     SignalStopper(const SignalStopper&) = delete;
     SignalStopper& operator=(const SignalStopper&) = delete;
 
@@ -133,18 +134,25 @@ class SignalStopper {
 
 }  // namespace
 
-Reply<void> serve(Driver& driver, const fs::path& socket_path) {
+Reply<void> serve(const fs::path& socket_path, const std::function<Reply<Driver*>()>& start) {
     if (auto claimed = claim_socket_path(socket_path); !claimed) return claimed;
     ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not end the plugin
     httplib::Server server;
     server.set_address_family(AF_UNIX);
     server.set_payload_max_length(kMaxRequestBytes);
-    add_routes(server, driver);
     SignalStopper stopper(server);  // before the server starts its worker threads, which inherit the mask
     if (auto bound = bind_socket(server, socket_path); !bound) return bound;
+    // The socket is ours now: no other plugin on it can be serving. Requests wait in the backlog until the
+    // driver is ready.
+    auto driver = start();
+    if (!driver) {
+        ::unlink(socket_path.c_str());
+        return std::unexpected(driver.error());
+    }
+    add_routes(server, **driver);
     spdlog::info("listening on {}", socket_path.string());
     notify_systemd_ready();
-    bool clean = server.listen_after_bind();
+    bool clean = stopper.signalled() || server.listen_after_bind();
     ::unlink(socket_path.c_str());
     if (!clean) return std::unexpected("the server on " + socket_path.string() + " failed");
     return {};
