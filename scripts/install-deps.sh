@@ -10,7 +10,7 @@ packages=(
   attr acl python3 strace                                   # test clients: getfattr/setfacl, python, strace
   dpkg-dev file                                             # cpack -G DEB: dpkg-shlibdeps, file
   systemd                                                   # systemd-analyze verify for the example unit
-  docker.io curl                                            # container tests: dockerd, runc; plugin calls by hand
+  docker.io docker-compose curl                             # container tests: dockerd, compose, plugin calls by hand
 )
 
 missing=()

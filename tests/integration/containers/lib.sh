@@ -138,7 +138,8 @@ build_image() {
         done
     done
     echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
-    tar -C "$root" -c . | dk import - "$IMAGE" >/dev/null || cannot_set_up "docker import"
+    # A default command, as real images have (compose services without `command:` run it).
+    tar -C "$root" -c . | dk import --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null || cannot_set_up "docker import"
 }
 
 # Starts the plugin in the background with its socket where Docker looks; extra arguments go to it.

@@ -2,16 +2,16 @@
 # The Docker volume plugin with a real dockerd: volumes made with `docker volume create -d fastfs`, used by
 # containers, checked on the backing XFS.
 #
-# usage: plugin_test.sh basics|copies|users|userns|restarts|crashes
+# usage: plugin_test.sh basics|copies|compose|users|userns|restarts|crashes
 #   (FASTFS_BINARY, FASTFS_PLUGIN_BINARY = the built programs)
 
 CONTAINERS_CASE=${1:-}
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 case $CONTAINERS_CASE in
-basics | copies | users | userns | restarts | crashes) ;;
+basics | copies | compose | users | userns | restarts | crashes) ;;
 *)
-    echo "usage: $0 basics|copies|users|userns|restarts|crashes" >&2
+    echo "usage: $0 basics|copies|compose|users|userns|restarts|crashes" >&2
     exit 2
     ;;
 esac
@@ -128,6 +128,32 @@ case_copies() {
     dk rm -f holder >/dev/null
     expect_eq "$(plugin_fastfs_mounts)" "" "fastfs mounts once no container uses the volumes"
     wait_no_fastfs_daemon || fail "fastfs daemons left: $(pgrep -ax fastfs)"
+}
+
+# The compose example of docs/containers.md, as written there: only the image, the models directory and
+# networking (none here) are filled in.
+case_compose() {
+    require_tool docker-compose
+    set_up_docker_and_plugin
+    mkdir -p "$XFS/models/llm"
+    make_data_file "$XFS/models/llm/weights.bin" 64M
+    local project=$SCRATCH/compose
+    mkdir -p "$project"
+    sed -n '/^### compose/,/^## /p' "$SOURCE_ROOT/docs/containers.md" | sed -n '/^```yaml$/,/^```$/p' | sed '1d;$d' |
+        sed -e "s|image: IMAGE|image: $IMAGE\n    network_mode: none|" -e "s|/srv/models|$XFS/models|" \
+            >"$project/docker-compose.yml"
+    grep -q 'driver: fastfs' "$project/docker-compose.yml" || fail "no compose example found in docs/containers.md"
+    (cd "$project" && DOCKER_HOST=unix://$SCRATCH/docker.sock docker-compose -p seed up --no-color \
+        >"$SCRATCH/compose.log" 2>&1) || fail "docker-compose up: $(tail -5 "$SCRATCH/compose.log")"
+    local copy
+    copy=$(find "$XFS/volumes" -path '*workspace/llm/weights.bin' | head -1)
+    [ -n "$copy" ] || fail "the seed step left no copy in the workspace volume: $(cat "$SCRATCH/compose.log")"
+    [ -n "$copy" ] && expect_shared_with "$XFS/models/llm/weights.bin" "$copy" "compose seed step"
+    (cd "$project" && DOCKER_HOST=unix://$SCRATCH/docker.sock docker-compose -p seed down -v >>"$SCRATCH/compose.log" 2>&1) ||
+        fail "docker-compose down -v"
+    [ -f "$XFS/models/llm/weights.bin" ] || fail "docker-compose down -v deleted the backing= models"
+    expect_eq "$(dk volume ls -q)" "" "volumes after docker-compose down -v"
+    expect_eq "$(plugin_fastfs_mounts)" "" "fastfs mounts after docker-compose down"
 }
 
 # allow_other with default_permissions: a non-root container user gets exactly its own rights.

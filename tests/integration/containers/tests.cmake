@@ -13,7 +13,7 @@ function(fastfs_container_test name script)
     LABELS "containers;integration")
 endfunction()
 
-foreach(case basics copies users userns restarts crashes)
+foreach(case basics copies compose users userns restarts crashes)
   fastfs_container_test(plugin.${case} plugin_test.sh ${case})
 endforeach()
 foreach(case plain rslave)
