@@ -118,7 +118,9 @@ Reply<fs::path> SystemMounts::attach(const AttachRequest& request) {
     if (known != volumes_.end()) {
         if (known->second == volume && fastfs_mount_alive(volume_path(request.name)))
             return volume_path(request.name);
-        unbind_volume(request.name);  // dead, or the volume's directory or flags changed
+        std::string old_group = known->second.placement.group;
+        unbind_volume(request.name);  // dead, or the volume's directory moved to another filesystem
+        if (old_group != placement->group && !group_has_volumes(old_group)) unmount_group(old_group);
     }
     if (auto bound = bind_volume(request.name, volume); !bound) {
         if (!group_has_volumes(placement->group)) unmount_group(placement->group);

@@ -69,6 +69,8 @@ fi
 # The Docker volume plugin: runnable, and its unit starts the packaged program.
 plugin_version=$("$root/usr/sbin/fastfs-docker-plugin" --version 2>&1) || fail "packaged fastfs-docker-plugin --version exited $?"
 expect_contains "$plugin_version" "$VERSION" "packaged fastfs-docker-plugin --version"
+expect_contains "$("$root/usr/bin/fastfs" docker-plugin --version 2>&1)" "fastfs-docker-plugin $VERSION" \
+    "packaged fastfs docker-plugin finds the plugin in ../sbin"
 expect_eq "$(sed -n 's/^ExecStart=//p' "$root/usr/lib/systemd/system/fastfs-docker-plugin.service")" \
     /usr/sbin/fastfs-docker-plugin "packaged unit's ExecStart"
 # The packaged helper in a fake run (-f): parses like mount(8) calls it and finds a fastfs to run.
