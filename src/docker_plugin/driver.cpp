@@ -139,13 +139,28 @@ Reply<void> Driver::create(const std::string& name, const OptionMap& opts) {
     return {};
 }
 
+// Docker asks to remove a volume only when no container of its own refers to it, yet it may never have given
+// back the mounts of containers it found dead after being killed. Mount IDs that no container holds in the
+// kernel's mount tables are such leftovers; a volume some container really holds is refused.
+Reply<void> Driver::forget_stale_users(const std::string& name, VolumeRecord& record) {
+    int users = user_count(record);
+    if (users == 0) return {};
+    auto request = request_for(name, record);
+    if (!request || attacher_.held_by_containers(*request))
+        return std::unexpected("volume " + name + " is in use by " + std::to_string(users) +
+                               " container mount(s); stop those containers first");
+    spdlog::warn("volume {}: no container holds it, forgetting {} mount(s) Docker did not give back", name,
+                 users);
+    record.users.clear();
+    attacher_.detach(name);
+    return {};
+}
+
 Reply<void> Driver::remove(const std::string& name) {
     std::lock_guard lock(mutex_);
     auto record = find(name);
     if (!record) return std::unexpected(record.error());
-    if (int users = user_count(**record); users > 0)
-        return std::unexpected("volume " + name + " is in use by " + std::to_string(users) +
-                               " container mount(s); stop those containers first");
+    if (auto in_use = forget_stale_users(name, **record); !in_use) return in_use;
     VolumeRecord removed = **record;
     state_.volumes.erase(name);
     if (auto saved = save(); !saved) {

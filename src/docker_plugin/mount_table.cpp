@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace fastfs::docker_plugin {
@@ -36,7 +37,9 @@ std::optional<MountEntry> parse_line(const std::string& line) {
     auto dash = line.find(" - ");
     if (dash == std::string::npos) return std::nullopt;
     std::istringstream tail(line.substr(dash + 3));
-    if (!(tail >> entry.fstype)) return std::nullopt;
+    std::string source;
+    if (!(tail >> entry.fstype >> source)) return std::nullopt;
+    entry.source = unescape(source);
     entry.root = unescape(root);
     entry.mount_point = unescape(mount_point);
     return entry;
@@ -76,9 +79,26 @@ std::vector<MountEntry> parse_mountinfo(std::istream& in) {
     return table;
 }
 
-std::vector<MountEntry> read_mount_table() {
-    std::ifstream in("/proc/self/mountinfo");
+std::vector<MountEntry> read_mount_table(const fs::path& file) {
+    std::ifstream in(file);
     return parse_mountinfo(in);
+}
+
+std::vector<std::vector<MountEntry>> other_namespaces_mount_tables() {
+    struct stat own {};
+    ::stat("/proc/self/ns/mnt", &own);
+    std::set<ino_t> seen = {own.st_ino};
+    std::vector<std::vector<MountEntry>> tables;
+    std::error_code error;
+    for (const auto& process : fs::directory_iterator("/proc", error)) {
+        const auto name = process.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        struct stat ns {};
+        if (::stat((process.path() / "ns" / "mnt").c_str(), &ns) != 0 || !seen.insert(ns.st_ino).second)
+            continue;
+        tables.push_back(read_mount_table(process.path() / "mountinfo"));
+    }
+    return tables;
 }
 
 sys::Result<MountEntry> mount_of(const fs::path& path) {

@@ -142,6 +142,22 @@ std::optional<fs::path> SystemMounts::attached(const std::string& name) const {
     return volume_path(name);
 }
 
+// A container's mount of the volume is a fastfs mount named after the volume's filesystem whose root is the
+// volume's directory (or below it): found by name, so a mount whose daemon died and was replaced counts too.
+bool SystemMounts::held_by_containers(const AttachRequest& request) const {
+    auto placement = place(request);
+    if (!placement) return false;
+    fs::path volume_root = fs::path("/") / placement->relative;
+    for (const auto& table : other_namespaces_mount_tables()) {
+        for (const auto& entry : table) {
+            if (entry.fstype == kFastfsType && entry.source == placement->fs_mount_point.string() &&
+                is_within(entry.root, volume_root))
+                return true;
+        }
+    }
+    return false;
+}
+
 std::map<std::string, std::string> SystemMounts::status(const std::string& name) const {
     auto known = volumes_.find(name);
     if (known == volumes_.end()) return {{"fastfs_mount", "none (no container uses the volume)"}};

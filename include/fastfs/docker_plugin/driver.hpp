@@ -35,6 +35,9 @@ class Attacher {
     virtual Reply<std::filesystem::path> attach(const AttachRequest& request) = 0;
     // No container uses the volume any more.
     virtual void detach(const std::string& name) = 0;
+    // Whether some container (another mount namespace) still has the volume mounted. Docker's own count is
+    // the truth, but Docker does not always give mounts back (dockerd killed, then restarted).
+    virtual bool held_by_containers(const AttachRequest& request) const = 0;
     // Where the volume is reachable now, if it is attached.
     virtual std::optional<std::filesystem::path> attached(const std::string& name) const = 0;
     // At start: take over what a previous plugin process left mounted for `in_use`; clean up the rest.
@@ -76,6 +79,7 @@ class Driver {
     Reply<std::string> backing_for(const std::string& name, const VolumeOptions& options, bool& owned);
     VolumeView view(const std::string& name, const VolumeRecord& record) const;
     Reply<void> save();
+    Reply<void> forget_stale_users(const std::string& name, VolumeRecord& record);
 
     DriverConfig config_;
     Attacher& attacher_;

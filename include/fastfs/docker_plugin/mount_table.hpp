@@ -17,11 +17,16 @@ struct MountEntry {
     std::filesystem::path root;         // the directory of the filesystem that is mounted here
     std::filesystem::path mount_point;  // where, in this mount namespace
     std::string fstype;                 // e.g. "xfs", "fuse.fastfs"
+    std::string source;                 // e.g. "/dev/sda1"; a fastfs mount's fsname
 };
 
 // Parses mountinfo lines (octal escapes such as "\040" decoded). Lines that do not parse are skipped.
 std::vector<MountEntry> parse_mountinfo(std::istream& in);
-std::vector<MountEntry> read_mount_table();
+std::vector<MountEntry> read_mount_table(const std::filesystem::path& file = "/proc/self/mountinfo");
+
+// The mount tables of every mount namespace on the system other than this process's own, one per
+// namespace (read through some process in it).
+std::vector<std::vector<MountEntry>> other_namespaces_mount_tables();
 
 // The mount a path is reached through (statx STATX_MNT_ID, so stacked and bind mounts are exact).
 sys::Result<MountEntry> mount_of(const std::filesystem::path& path);

@@ -38,6 +38,7 @@ class SystemMounts final : public Attacher {
     Reply<std::filesystem::path> attach(const AttachRequest& request) override;
     void detach(const std::string& name) override;
     std::optional<std::filesystem::path> attached(const std::string& name) const override;
+    bool held_by_containers(const AttachRequest& request) const override;
     void adopt(const std::vector<AttachRequest>& in_use) override;
     std::map<std::string, std::string> status(const std::string& name) const override;
 

@@ -247,8 +247,22 @@ case_restarts() {
     expect_eq "$(dk exec c2 cat /v/data)" before "data after the dockerd restart"
     dk rm -f c2 >/dev/null
     expect_contains "$(plugin_call VolumeDriver.Get '{"Name":"vol"}')" '"users":"0"' "no user left on record"
+
+    # dockerd killed outright: when it comes back it finds c3 dead but never unmounts its volume (Docker
+    # 20.10). The plugin keeps the mount on record until `docker volume rm`, which finds no container holding
+    # the volume in any mount namespace and goes ahead.
+    dk run -d --name c3 --network none -v vol:/v "$IMAGE" sleep 600 >/dev/null || fail "c3"
+    kill -KILL "$DOCKERD_PID"
+    wait "$DOCKERD_PID" 2>/dev/null
+    DOCKERD_PID=
+    start_dockerd
+    dk rm -f c3 >/dev/null
+    log "after dockerd -9 and a restart, the plugin still counts: $(plugin_call VolumeDriver.Get '{"Name":"vol"}' |
+        grep -o '"users":"[0-9]*"')"
     dk volume rm vol >/dev/null || fail "removing vol at the end"
     [ -e "$XFS/volumes/vol" ] && fail "vol's directory is still there"
+    expect_eq "$(plugin_fastfs_mounts)" "" "fastfs mounts after the removal"
+    wait_no_fastfs_daemon || fail "fastfs daemon left after the removal"
 }
 
 # The fastfs daemon killed under a running container, then the plugin and the daemon killed together.

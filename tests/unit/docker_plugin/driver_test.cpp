@@ -34,6 +34,7 @@ class FakeAttacher : public Attacher {
         if (!attached_names.contains(name)) return std::nullopt;
         return fs::path("/run/test/volumes") / name;
     }
+    bool held_by_containers(const AttachRequest&) const override { return held; }
     void adopt(const std::vector<AttachRequest>& in_use) override {
         for (const auto& request : in_use)
             adopted.push_back(request.name);
@@ -41,6 +42,7 @@ class FakeAttacher : public Attacher {
     std::map<std::string, std::string> status(const std::string&) const override { return {}; }
 
     bool fail_next = false;
+    bool held = true;
     int attach_calls = 0;
     std::set<std::string> attached_names;
     std::vector<std::string> detached;
@@ -152,6 +154,16 @@ TEST_F(DriverTest, RemoveIsRefusedWhileInUse) {
     EXPECT_TRUE(fs::exists(data_root() / "work"));
     ASSERT_TRUE(driver.unmount("work", "c1"));
     EXPECT_TRUE(driver.remove("work"));
+}
+
+TEST_F(DriverTest, RemoveForgetsMountsNoContainerHolds) {
+    auto driver = make();
+    ASSERT_TRUE(driver.create("work", {}));
+    ASSERT_TRUE(driver.mount("work", "c1"));  // and Docker never says Unmount (dockerd was killed)
+    attacher.held = false;
+    ASSERT_TRUE(driver.remove("work"));
+    EXPECT_EQ(attacher.detached, std::vector<std::string>{"work"});
+    EXPECT_FALSE(fs::exists(data_root() / "work"));
 }
 
 TEST_F(DriverTest, AFailedAttachLeavesNoUser) {

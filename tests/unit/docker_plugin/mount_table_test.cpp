@@ -21,6 +21,7 @@ TEST(MountTable, ParsesFieldsAndDecodesEscapes) {
     EXPECT_EQ(table[1].mount_point, "/srv/my data");
     EXPECT_EQ(table[1].fstype, "xfs");
     EXPECT_EQ(table[2].fstype, "fuse.fastfs");  // optional fields before " - " are skipped
+    EXPECT_EQ(table[2].source, "/srv");
 }
 
 TEST(MountTable, TopmostMountWins) {

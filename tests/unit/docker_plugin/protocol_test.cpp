@@ -19,6 +19,7 @@ class NullAttacher : public Attacher {
     }
     void detach(const std::string&) override {}
     std::optional<std::filesystem::path> attached(const std::string&) const override { return std::nullopt; }
+    bool held_by_containers(const AttachRequest&) const override { return true; }
     void adopt(const std::vector<AttachRequest>&) override {}
     std::map<std::string, std::string> status(const std::string&) const override { return {}; }
 };
