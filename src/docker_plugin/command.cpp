@@ -1,5 +1,6 @@
 // The plugin's command line and start-up. Every failure is one line "fastfs-docker-plugin: ...".
 #include "fastfs/docker_plugin/command.hpp"
+#include "fastfs/docker_plugin/errors.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -60,13 +61,21 @@ int fail(const std::string& message, int code = kExitFailure) {
     return code;
 }
 
-std::string errno_message(int error) {
-    return std::error_code(error, std::generic_category()).message();
+// Relative paths are taken from the working directory; the result is normalized ("a/../b" is "b").
+std::expected<fs::path, std::string> absolute_path(std::string_view option, const std::string& value) {
+    if (value.empty()) return std::unexpected(std::string(option) + " is empty");
+    std::error_code error;
+    auto path = fs::absolute(value, error);
+    if (error) return std::unexpected(std::string(option) + " " + value + ": " + error.message());
+    return path.lexically_normal();
 }
 
 // The fastfs to spawn: the one installed or built with this plugin, so that both are the same version.
 std::optional<fs::path> find_fastfs(const std::string& configured) {
-    if (!configured.empty()) return fs::absolute(configured);
+    if (!configured.empty()) {
+        auto path = absolute_path("--fastfs", configured);
+        return path ? std::optional(*path) : std::nullopt;
+    }
     std::error_code error;
     fs::path self = fs::read_symlink("/proc/self/exe", error).parent_path();
     for (const auto& candidate :
@@ -116,21 +125,22 @@ struct Paths {
 };
 
 std::expected<Paths, std::string> resolve(const Settings& settings) {
-    Paths paths;
-    paths.socket = fs::absolute(settings.socket);
-    fs::path state_dir = fs::absolute(settings.state_dir);
-    paths.state_file = state_dir / "volumes.json";
-    paths.data_root = settings.data_root.empty() ? state_dir / "volumes" : fs::absolute(settings.data_root);
-    paths.run_dir = fs::absolute(settings.run_dir);
+    auto socket = absolute_path("--socket", settings.socket);
+    auto state_dir = absolute_path("--state-dir", settings.state_dir);
+    auto run_dir = absolute_path("--run-dir", settings.run_dir);
+    if (!socket || !state_dir || !run_dir)
+        return std::unexpected(!socket ? socket.error() : !state_dir ? state_dir.error() : run_dir.error());
+    auto data_root = settings.data_root.empty() ? std::expected<fs::path, std::string>(*state_dir / "volumes")
+                                                : absolute_path("--data-root", settings.data_root);
+    if (!data_root) return std::unexpected(data_root.error());
     auto fastfs = find_fastfs(settings.fastfs);
     if (!fastfs) return std::unexpected("cannot find the fastfs program; give it with --fastfs PATH");
     if (::access(fastfs->c_str(), X_OK) != 0)
         return std::unexpected(fastfs->string() + ": " + errno_message(errno));
-    paths.fastfs = *fastfs;
-    for (const auto& dir : {state_dir, paths.data_root}) {
+    for (const auto& dir : {*state_dir, *data_root}) {
         if (auto made = make_private_directory(dir); !made) return std::unexpected(made.error());
     }
-    return paths;
+    return Paths{*socket, *state_dir / "volumes.json", *data_root, *run_dir, *fastfs};
 }
 
 // Only one plugin may use a state directory and a run directory: a second one would tear down the first

@@ -1,4 +1,5 @@
 #include "fastfs/docker_plugin/driver.hpp"
+#include "fastfs/docker_plugin/errors.hpp"
 
 #include <sys/stat.h>
 
@@ -19,10 +20,6 @@ std::string now_rfc3339() {
     char text[32];
     std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return text;
-}
-
-std::string errno_message(int error) {
-    return std::error_code(error, std::generic_category()).message();
 }
 
 bool is_name_char(char c) {

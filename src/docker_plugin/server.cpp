@@ -1,4 +1,5 @@
 #include "fastfs/docker_plugin/server.hpp"
+#include "fastfs/docker_plugin/errors.hpp"
 
 #include <httplib.h>
 #include <signal.h>
@@ -20,10 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr size_t kMaxRequestBytes = 1 << 20;  // a volume request is a few hundred bytes
-
-std::string errno_message(int error) {
-    return std::error_code(error, std::generic_category()).message();
-}
 
 std::optional<sockaddr_un> unix_address(const std::string& path) {
     sockaddr_un address{};

@@ -1,4 +1,5 @@
 #include "fastfs/docker_plugin/state.hpp"
+#include "fastfs/docker_plugin/errors.hpp"
 
 #include <fcntl.h>
 
@@ -13,10 +14,6 @@ namespace fastfs::docker_plugin {
 namespace {
 
 using nlohmann::json;
-
-std::string errno_message(int error) {
-    return std::error_code(error, std::generic_category()).message();
-}
 
 json record_to_json(const VolumeRecord& record) {
     return json{{"backing", record.backing},

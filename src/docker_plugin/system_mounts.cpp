@@ -1,4 +1,5 @@
 #include "fastfs/docker_plugin/system_mounts.hpp"
+#include "fastfs/docker_plugin/errors.hpp"
 
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -18,10 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kFastfsType = "fuse.fastfs";
-
-std::string errno_message(int error) {
-    return std::error_code(error, std::generic_category()).message();
-}
 
 // FNV-1a: a stable name for a (filesystem, options) pair; not a security boundary.
 std::string stable_hash(const std::string& text) {
