@@ -142,11 +142,11 @@ build_image() {
     tar -C "$root" -c . | dk import --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null || cannot_set_up "docker import"
 }
 
-# Starts the plugin in the background with its socket where Docker looks; extra arguments go to it.
+# Starts the plugin in the background with its socket where Docker looks.
 start_plugin() {
     mkdir -p "$SCRATCH/state"
     "$PLUGIN_BINARY" --socket "$PLUGIN_SOCKET" --state-dir "$SCRATCH/state" --data-root "$XFS/volumes" \
-        --run-dir "$RUN_DIR/plugin" --fastfs "$FASTFS_BINARY" --log-level debug "$@" >>"$SCRATCH/plugin.log" 2>&1 &
+        --run-dir "$RUN_DIR/plugin" --fastfs "$FASTFS_BINARY" --log-level debug >>"$SCRATCH/plugin.log" 2>&1 &
     PLUGIN_PID=$!
     local i
     for ((i = 0; i < 100; i++)); do
