@@ -87,6 +87,20 @@ fs::path SystemMounts::volume_path(const std::string& name) const {
     return config_.run_dir / "volumes" / name;
 }
 
+// Normally the root of the backing filesystem's mount, so that every volume on it shares one fastfs mount.
+// But fastfs refuses a backing directory that contains its mountpoint (a mount inside its own tree would
+// call into itself), and compares inodes to find out: when the run directory lies below the mount's root,
+// as on the root filesystem, the root is not possible, and the shallowest directory on the way down to the
+// volume that does not contain the run directory is served instead (/var, /srv, ...).
+fs::path SystemMounts::served_directory(const fs::path& mount_point, const fs::path& backing) const {
+    fs::path served = mount_point;
+    fs::path below = backing.lexically_relative(mount_point);
+    for (auto part = below.begin(); part != below.end() && is_within(config_.run_dir, served); ++part) {
+        if (*part != ".") served /= *part;
+    }
+    return served;
+}
+
 Reply<SystemMounts::Placement> SystemMounts::place(const AttachRequest& request) const {
     std::error_code error;
     fs::path backing = fs::canonical(request.backing, error);
@@ -97,11 +111,11 @@ Reply<SystemMounts::Placement> SystemMounts::place(const AttachRequest& request)
     auto mount = mount_of(backing);
     if (!mount) return std::unexpected("backing " + backing.string() + ": " + errno_message(mount.error()));
     Placement placement;
-    placement.fs_mount_point = mount->mount_point;
-    placement.relative = backing.lexically_relative(mount->mount_point);
+    placement.served = served_directory(mount->mount_point, backing);
+    placement.relative = backing.lexically_relative(placement.served);
     placement.mount_options = request.options.mount_options;
     placement.group =
-        stable_hash(mount->device + '\n' + mount->root.string() + '\n' + mount->mount_point.string() + '\n' +
+        stable_hash(mount->device + '\n' + mount->root.string() + '\n' + placement.served.string() + '\n' +
                     join_option_list(request.options.mount_options));
     return placement;
 }
@@ -147,7 +161,7 @@ bool SystemMounts::held_by_containers(const AttachRequest& request) const {
     fs::path volume_root = fs::path("/") / placement->relative;
     for (const auto& table : other_namespaces_mount_tables()) {
         for (const auto& entry : table) {
-            if (entry.fstype == kFastfsType && entry.source == placement->fs_mount_point.string() &&
+            if (entry.fstype == kFastfsType && entry.source == placement->served.string() &&
                 is_within(entry.root, volume_root))
                 return true;
         }
@@ -161,7 +175,7 @@ std::map<std::string, std::string> SystemMounts::status(const std::string& name)
     const auto& placement = known->second.placement;
     std::string state = fastfs_mount_alive(group_mount(placement.group)) ? "" : " (daemon not answering)";
     return {{"fastfs_mount", group_mount(placement.group).string() + state},
-            {"filesystem", placement.fs_mount_point.string()}};
+            {"fastfs_serves", placement.served.string()}};
 }
 
 bool SystemMounts::group_has_volumes(const std::string& group) const {
@@ -203,10 +217,10 @@ Reply<void> SystemMounts::mount_group(const Placement& placement) {
     for (const auto& dir : {root, mountpoint}) {
         if (auto made = make_directory(dir, 0700); !made) return made;
     }
-    if (auto bound = bind_private(placement.fs_mount_point, root, 0); !bound)
-        return std::unexpected("cannot bind " + placement.fs_mount_point.string() + ": " +
+    if (auto bound = bind_private(placement.served, root, 0); !bound)
+        return std::unexpected("cannot bind " + placement.served.string() + ": " +
                                errno_message(bound.error()));
-    std::vector<std::string> options = {"allow_other", "fsname=" + placement.fs_mount_point.string()};
+    std::vector<std::string> options = {"allow_other", "fsname=" + placement.served.string()};
     options.insert(options.end(), placement.mount_options.begin(), placement.mount_options.end());
     std::vector<std::string> argv = {config_.fastfs_binary.string(), "-o", join_option_list(options),
                                      root.string(), mountpoint.string()};
@@ -216,10 +230,10 @@ Reply<void> SystemMounts::mount_group(const Placement& placement) {
         std::string why = !outcome ? "cannot run " + argv[0] + ": " + errno_message(outcome.error())
                           : outcome->output.empty() ? "exit status " + std::to_string(outcome->exit_code)
                                                     : outcome->output;
-        return std::unexpected("fastfs could not mount " + placement.fs_mount_point.string() + ": " + why);
+        return std::unexpected("fastfs could not mount " + placement.served.string() + ": " + why);
     }
-    spdlog::info("fastfs serves {} at {} (options: {})", placement.fs_mount_point.string(),
-                 mountpoint.string(), join_option_list(options));
+    spdlog::info("fastfs serves {} at {} (options: {})", placement.served.string(), mountpoint.string(),
+                 join_option_list(options));
     return {};
 }
 
@@ -235,8 +249,7 @@ Reply<void> SystemMounts::bind_volume(const std::string& name, const Volume& vol
     fs::path target = volume_path(name);
     struct stat st {};
     if (::stat(source.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        return std::unexpected("directory " +
-                               (volume.placement.fs_mount_point / volume.placement.relative).string() +
+        return std::unexpected("directory " + (volume.placement.served / volume.placement.relative).string() +
                                " is not reachable through fastfs: " + errno_message(errno ? errno : ENOTDIR));
     if (auto made = make_directory(target, 0700); !made) return made;
     if (auto bound = bind_private(source, target, volume.bind_flags); !bound) {

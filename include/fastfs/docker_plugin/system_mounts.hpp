@@ -3,8 +3,9 @@
 // becomes a reflink (two FUSE mounts would make the kernel answer EXDEV and copy every byte).
 //
 // Layout under the run directory (a tmpfs such as /run, so that a reboot leaves nothing stale):
-//   roots/<group>     a private, non-recursive bind of the root of the backing filesystem's mount: the
-//                     fastfs backing directory, holding every volume of the group and no other mounts
+//   roots/<group>     a private, non-recursive bind of the root of the backing filesystem's mount (or, where
+//                     that would contain the run directory, of a directory below it): the fastfs backing
+//                     directory, holding every volume of the group and no other mounts
 //   fs/<group>        the fastfs mount of roots/<group>, with allow_other
 //   volumes/<name>    a bind of fs/<group>/<the volume's directory>, with the volume's own flags (ro, ...):
 //                     the path Docker binds into containers
@@ -45,8 +46,9 @@ class SystemMounts final : public Attacher {
   private:
     struct Placement {
         std::string group;
-        std::filesystem::path fs_mount_point;  // where the backing filesystem is mounted
-        std::filesystem::path relative;        // the volume's directory inside it
+        std::filesystem::path served;    // what fastfs serves: the backing filesystem's mount point, or
+                                         // a directory below it (see served_directory)
+        std::filesystem::path relative;  // the volume's directory inside it
         std::vector<std::string> mount_options;
         bool operator==(const Placement&) const = default;
     };
@@ -57,6 +59,8 @@ class SystemMounts final : public Attacher {
     };
 
     Reply<Placement> place(const AttachRequest& request) const;
+    std::filesystem::path served_directory(const std::filesystem::path& mount_point,
+                                           const std::filesystem::path& backing) const;
     std::filesystem::path group_mount(const std::string& group) const;
     std::filesystem::path group_root(const std::string& group) const;
     std::filesystem::path volume_path(const std::string& name) const;

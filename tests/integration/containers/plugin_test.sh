@@ -51,12 +51,27 @@ case_basics() {
     log "a refused create, as Docker shows it: $out"
 
     expect_eq "$(run_container -v models:/models -- cat /models/readme)" hello "reading a backing= volume"
+
+    # Volumes on the filesystem that also holds the plugin's run directory (here /var/tmp on the root
+    # filesystem, as /var/lib is on most hosts): fastfs cannot serve that filesystem's root (its mountpoint
+    # would be inside), so it serves the shallowest directory that does not hold the run directory, shared by
+    # both volumes below it.
+    mkdir -p "$SCRATCH/onroot/a" "$SCRATCH/onroot/b"
+    echo root-fs >"$SCRATCH/onroot/a/file"
+    dk volume create -d fastfs -o backing="$SCRATCH/onroot/a" rootfs-a >/dev/null || fail "create rootfs-a"
+    dk volume create -d fastfs -o backing="$SCRATCH/onroot/b" rootfs-b >/dev/null || fail "create rootfs-b"
+    dk run -d --name onroot --network none -v rootfs-a:/a -v rootfs-b:/b "$IMAGE" sleep 600 >/dev/null ||
+        fail "a container with two volumes on the run directory's filesystem"
+    expect_eq "$(dk exec onroot sh -c 'cp /a/file /b/copy && cat /b/copy')" root-fs "copy between them"
+    expect_eq "$(plugin_fastfs_mounts | wc -l)" 1 "fastfs mounts for two volumes below one directory"
+    expect_eq "$(dk volume inspect -f '{{.Status.fastfs_serves}}' rootfs-a)" "$SCRATCH/onroot" "served directory"
+    dk rm -f onroot >/dev/null
     # `docker run --volume-driver` creates a volume it does not know through the plugin.
     run_container --volume-driver fastfs -v auto:/data -- 'touch /data/made' || fail "implicit create"
     [ -f "$XFS/volumes/auto/made" ] || fail "implicitly created volume auto is not under the data root"
     [ -z "$(plugin_fastfs_mounts)" ] || fail "fastfs mounts left with no container: $(plugin_fastfs_mounts)"
 
-    dk volume rm work models auto >/dev/null || fail "docker volume rm"
+    dk volume rm work models auto rootfs-a rootfs-b >/dev/null || fail "docker volume rm"
     [ -e "$XFS/volumes/work" ] && fail "removing a data-root volume left its directory"
     [ -f "$XFS/models/readme" ] || fail "removing a backing= volume deleted the user's data"
     expect_eq "$(dk volume ls -q)" "" "volumes after removal"
