@@ -10,10 +10,12 @@ packages=(
   build-essential cmake ninja-build pkg-config              # toolchain
   fuse3 libspdlog-dev libcli11-dev libgtest-dev             # libraries
   meson liburing-dev libnuma-dev debian-archive-keyring     # building libfuse from Debian's source
+  libcpp-httplib-dev nlohmann-json3-dev                     # the Docker volume plugin's HTTP and JSON
   xfsprogs btrfs-progs e2fsprogs util-linux                 # mkfs.*, filefrag, losetup, mount
   attr acl python3 strace                                   # test clients: getfattr/setfacl, python, strace
   dpkg-dev file                                             # dpkg-source; cpack -G DEB: dpkg-shlibdeps, file
   systemd                                                   # systemd-analyze verify for the example unit
+  docker.io docker-compose curl                             # container tests: dockerd, compose, plugin calls by hand
 )
 
 missing=()

@@ -56,7 +56,8 @@ echo "$depends" | grep -q -- '-dev' && fail "Depends names a -dev package: $depe
 dpkg-deb -c "$deb" | awk '{print $NF}' >"$SCRATCH/contents"
 for path in ./usr/bin/fastfs ./sbin/mount.fastfs ./usr/share/man/man8/fastfs.8.gz \
     ./usr/share/doc/fastfs/operations.md ./usr/share/doc/fastfs/containers.md \
-    ./usr/share/doc/fastfs/examples/mnt-fast.mount; do
+    ./usr/share/doc/fastfs/examples/mnt-fast.mount ./usr/sbin/fastfs-docker-plugin \
+    ./usr/lib/systemd/system/fastfs-docker-plugin.service; do
     grep -qx -- "$path" "$SCRATCH/contents" || fail "package lacks $path"
 done
 grep -Eq '(^|/)(build[^/]*|_CPack_Packages|var/tmp|work)/' "$SCRATCH/contents" &&
@@ -81,6 +82,13 @@ if command -v man >/dev/null; then
     expect_contains "$man_text" "mount.fastfs" "man page renders"
     [ ! -s "$SCRATCH/man.err" ] || fail "man page warnings: $(head -3 "$SCRATCH/man.err")"
 fi
+# The Docker volume plugin: runnable, and its unit starts the packaged program.
+plugin_version=$("$root/usr/sbin/fastfs-docker-plugin" --version 2>&1) || fail "packaged fastfs-docker-plugin --version exited $?"
+expect_contains "$plugin_version" "$VERSION" "packaged fastfs-docker-plugin --version"
+expect_contains "$("$root/usr/bin/fastfs" docker-plugin --version 2>&1)" "fastfs-docker-plugin $VERSION" \
+    "packaged fastfs docker-plugin finds the plugin in ../sbin"
+expect_eq "$(sed -n 's/^ExecStart=//p' "$root/usr/lib/systemd/system/fastfs-docker-plugin.service")" \
+    /usr/sbin/fastfs-docker-plugin "packaged unit's ExecStart"
 # The packaged helper in a fake run (-f): parses like mount(8) calls it and finds a fastfs to run.
 helper_output=$(PATH="$root/usr/bin:$PATH" "$root/sbin/mount.fastfs" /backing /mnt/fast -fv -o rw,allow_other 2>&1) ||
     fail "packaged mount.fastfs -fv exited $?"
