@@ -39,8 +39,12 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
                           timeouts default to 1, 1 and 0; watching needs root)
   keep_cache              keep page cache across opens while size and mtime are unchanged (default)
   no_keep_cache           drop page cache on every open
-  writeback_cache         let the kernel cache writes and send them later (faster small writes, but
-                          SEEK_DATA/SEEK_HOLE may miss data not yet written back)
+  passthrough=on|off      the kernel reads and writes regular files on their backing files itself
+                          (default on; needs root, Linux 6.9+ and no writeback_cache)
+  io_uring                serve requests over FUSE's io_uring queues (Linux 6.14+; the fuse module's
+                          enable_uring parameter must be Y)
+  writeback_cache         let the kernel cache writes and send them later (faster small writes without
+                          passthrough, but the size and mtime of files others change are not seen)
   no_writeback_cache      send writes at once (default)
   max_threads=N           worker threads serving requests (default 0: automatic)
   fd_cache=N              backing descriptors kept open (default 0: from the open-file limit)

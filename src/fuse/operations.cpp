@@ -23,7 +23,7 @@ void do_not_want(fuse_conn_info* conn, std::initializer_list<uint64_t> flags) {
 
 // Passthrough wherever it can work, and one line at mount saying whether it does, and why not.
 bool negotiate_passthrough(fuse_conn_info* conn, const MountConfig& config) {
-    constexpr uint64_t kCapSysAdmin = uint64_t(1) << 21;
+    constexpr int kCapSysAdmin = 21;
     const char* why_not = nullptr;
     if (!config.passthrough)
         why_not = "passthrough=off";
@@ -31,8 +31,10 @@ bool negotiate_passthrough(fuse_conn_info* conn, const MountConfig& config) {
         why_not = "the kernel does not combine it with writeback_cache";
     else if (!(conn->capable_ext & FUSE_CAP_PASSTHROUGH))
         why_not = "this kernel does not offer it (Linux 6.9+, CONFIG_FUSE_PASSTHROUGH)";
-    else if (!(sys::daemon_identity().capabilities & kCapSysAdmin))
-        why_not = "registering backing files needs CAP_SYS_ADMIN (mount as root)";
+    else if (!sys::host_capable(kCapSysAdmin))
+        why_not =
+            "registering backing files needs CAP_SYS_ADMIN on the host (mount as root, outside a user "
+            "namespace)";
     if (why_not != nullptr) {
         spdlog::info("passthrough off: {}; reads and writes go through fastfs", why_not);
         return false;

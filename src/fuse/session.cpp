@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fastfs/fuse/mount_context.hpp"
+#include "fastfs/sys/credentials.hpp"
 #include "fastfs/sys/logging.hpp"
 #include "fastfs/sys/syscalls.hpp"
 #include "kernel_cache.hpp"
@@ -126,14 +127,15 @@ int run_session(const MountConfig& config) {
     }
     if (!ctx->nodes->uses_handles()) {
         // Expected for a user's own mount (no CAP_DAC_READ_SEARCH); worth a warning for root.
-        auto level = ::geteuid() == 0 ? spdlog::level::warn : spdlog::level::info;
+        bool privileged = sys::host_capable(2);  // CAP_DAC_READ_SEARCH
         spdlog::log(
-            level,
+            privileged ? spdlog::level::warn : spdlog::level::info,
             "{}: {}; holding one descriptor per known inode, so very large trees may hit the open-file "
             "limit",
             config.backing.string(),
-            ::geteuid() == 0 ? "this filesystem cannot encode file handles"
-                             : "not root, so inodes cannot be reopened by file handle");
+            privileged ? "this filesystem cannot encode file handles"
+                       : "inodes cannot be reopened by file handle without CAP_DAC_READ_SEARCH on the "
+                         "host (not root, or in a user namespace)");
     }
     if (config.allow_other && !config.default_permissions)
         spdlog::warn(

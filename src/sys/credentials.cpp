@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -141,6 +142,27 @@ Identity identity_of_process(pid_t tid, uid_t uid, gid_t gid) {
     std::string_view effective = status_field(status, "CapEff:");
     if (!effective.empty()) who.capabilities = in_our_user_namespace(tid) ? parse_hex(effective) : 0;
     return who;
+}
+
+bool in_initial_user_namespace() {
+    // The initial namespace maps every id to itself: one line "0 0 4294967295".
+    static const bool initial = [] {
+        int fd = ::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return true;
+        char buffer[256];
+        ssize_t n = ::read(fd, buffer, sizeof(buffer) - 1);
+        ::close(fd);
+        if (n <= 0) return true;
+        unsigned long inside = 1, outside = 1, count = 0;
+        buffer[n] = '\0';
+        return std::sscanf(buffer, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+               outside == 0 && count == 4294967295ul;
+    }();
+    return initial;
+}
+
+bool host_capable(int cap) {
+    return in_initial_user_namespace() && (daemon_identity().capabilities & (uint64_t(1) << cap)) != 0;
 }
 
 const Identity& daemon_identity() {

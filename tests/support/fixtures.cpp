@@ -43,7 +43,7 @@ CommandResult run(const std::string& command) {
     return result;
 }
 
-static std::string shell_quote(const std::string& s) {
+std::string shell_quote(const std::string& s) {
     std::string out = "'";
     for (char c : s)
         out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
@@ -144,6 +144,15 @@ LoopFilesystem::~LoopFilesystem() {
     }
 }
 
+std::optional<uint64_t> mount_counter(const fs::path& mount_root, std::string_view name) {
+    auto r = run(shell_quote(fastfs_binary()) + " stats " + shell_quote(mount_root.string()) + " --json");
+    if (r.exit_code != 0) return std::nullopt;
+    std::regex field("\"" + std::string(name) + "\"\\s*:\\s*([0-9]+)");
+    std::smatch match;
+    if (!std::regex_search(r.output, match, field)) return std::nullopt;
+    return std::stoull(match[1].str());
+}
+
 std::string fastfs_binary() {
     if (const char* override_path = std::getenv("FASTFS_BINARY")) return override_path;
 #ifdef FASTFS_BINARY_PATH
@@ -189,6 +198,9 @@ std::optional<FastfsMount> FastfsMount::start(const fs::path& backing,
 
     std::vector<std::string> args = {fastfs_binary(), "-f", backing.string(), m.mountpoint_.string()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
+    // A whole suite run again with other mount options (ctest sets it: passthrough=off, io_uring).
+    if (const char* options = std::getenv("FASTFS_TEST_MOUNT_OPTIONS"); options != nullptr && *options != '\0')
+        args.insert(args.end(), {"-o", options});
     std::vector<char*> argv;
     for (auto& a : args)
         argv.push_back(a.data());

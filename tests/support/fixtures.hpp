@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fastfs::test {
@@ -25,6 +26,8 @@ struct CommandResult {
     std::string output;  // stdout and stderr, interleaved
 };
 CommandResult run(const std::string& command);
+// `s` as one word for /bin/sh.
+std::string shell_quote(const std::string& s);
 
 // A private temporary directory, removed with everything in it.
 class ScratchDir {
@@ -66,8 +69,11 @@ class LoopFilesystem {
 
 // The built fastfs binary (path baked in at build time, overridable with FASTFS_BINARY).
 std::string fastfs_binary();
+// One counter of `fastfs stats` for the mount at `mount_root`, or nullopt if it cannot be read.
+std::optional<uint64_t> mount_counter(const fs::path& mount_root, std::string_view name);
 
-// fastfs running in the foreground as a child process, mounted over `backing` at a private mountpoint.
+// fastfs running in the foreground as a child process, mounted over `backing` at a private mountpoint, with
+// `-o $FASTFS_TEST_MOUNT_OPTIONS` added when that is set (a suite run again with other options).
 class FastfsMount {
   public:
     static std::optional<FastfsMount> start(const fs::path& backing,

@@ -13,6 +13,8 @@ docs/consistency.md gives, and not compared.
   append-second-mount   the same with the other side a second fastfs mount of the same backing
   mmap-seek             data written through a shared mapping: SEEK_DATA/SEEK_HOLE, cp, cp --sparse=always,
                         fastfs copy
+  mmap-readers          what one process writes through a shared mapping, another reads with read(2) and
+                        through its own mapping, through the view and on the other side
   outside-attributes    chmod/chown/utimes/xattr/ACL made on the other side to a file and a directory are
                         seen through the view within a second, and a directory made 0700 stops a listing
   first-listing-race    a directory listed for the first time while its files change on the other side
@@ -24,6 +26,7 @@ docs/consistency.md gives, and not compared.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -41,7 +44,9 @@ NOBODY = 65534
 
 # Caching options of the mount and what each gives up, as docs/consistency.md says it.
 OPTION_SETS = {
-    "default": ("", {}),
+    "default": ("", {}),  # passthrough on
+    "passthrough_off": ("passthrough=off", {}),
+    "io_uring": ("io_uring", {}),
     "no_keep_cache": ("no_keep_cache", {}),
     "no_watch_backing": ("no_watch_backing", {}),
     "writeback_cache": ("writeback_cache", {
@@ -142,6 +147,47 @@ def case_mmap_seek(s: Side):
             result["source"] = hashlib.sha1(bytes(m)).hexdigest()
     finally:
         os.close(fd)
+    return result
+
+
+MMAP_WRITER = r"""
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+with mmap.mmap(fd, 1 << 20) as m:
+    m[4096:4096 + 14] = b"written by map"
+    m.flush() if sys.argv[2] == "msync" else None
+    sys.stdout.write("ready\n"); sys.stdout.flush()
+    sys.stdin.read()
+"""
+
+
+def _read_both_ways(path: Path) -> list:
+    import mmap
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        by_read = os.pread(fd, 14, 4096)
+        with mmap.mmap(fd, 1 << 20, prot=mmap.PROT_READ) as m:
+            by_map = bytes(m[4096:4096 + 14])
+    finally:
+        os.close(fd)
+    return [by_read.decode(errors="replace"), by_map.decode(errors="replace")]
+
+
+def case_mmap_readers(s: Side):
+    result = {}
+    for sync in ("msync", "no-msync"):
+        path = s.view / f"shared-map-{sync}"
+        path.write_bytes(b"\0" * MIB)
+        writer = subprocess.Popen([sys.executable, "-c", MMAP_WRITER, str(path), sync], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            writer.stdout.readline()
+            result[f"{sync} view"] = _read_both_ways(path)
+            if sync == "msync":  # only written-back pages reach the backing file for other readers
+                result[f"{sync} other side"] = _read_both_ways(s.other / path.name)
+        finally:
+            writer.stdin.close()
+            writer.wait(timeout=30)
     return result
 
 
@@ -264,10 +310,30 @@ CASES = {
     "append-writers": case_append_writers,
     "append-second-mount": case_append_second_mount,
     "mmap-seek": case_mmap_seek,
+    "mmap-readers": case_mmap_readers,
     "outside-attributes": case_outside_attributes,
     "first-listing-race": case_first_listing_race,
     "inode-numbers": case_inode_numbers,
 }
+
+
+URING_PARAMETER = Path("/sys/module/fuse/parameters/enable_uring")
+
+
+@contextlib.contextmanager
+def fuse_uring(wanted: bool):
+    """The kernel's FUSE over io_uring on for the block, then as it was (ctest: resource lock fuse_uring)."""
+    if not wanted:
+        yield
+        return
+    if not URING_PARAMETER.exists():
+        raise h.SetupError("this kernel has no FUSE over io_uring")
+    before = URING_PARAMETER.read_text().strip()
+    URING_PARAMETER.write_text("Y")
+    try:
+        yield
+    finally:
+        URING_PARAMETER.write_text(before)
 
 
 def run_case(name: str, side: Side):
@@ -309,7 +375,8 @@ def main() -> int:
                 through.mkdir(mode=0o755)
                 mount_options = ",".join(o for o in ("allow_other", options) if o)
                 within = 1.5 if option_set == "no_watch_backing" else 1.0
-                with h.fastfs_mount(args.binary, through, mount_options) as m, \
+                with fuse_uring(option_set == "io_uring"), \
+                        h.fastfs_mount(args.binary, through, mount_options) as m, \
                         h.fastfs_mount(args.binary, through, mount_options) as second:
                     for c in cases:
                         if c in documented:

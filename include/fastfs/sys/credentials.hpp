@@ -40,6 +40,13 @@ struct Identity {
 // the daemon's capabilities for uid 0 (the kernel's own requests, e.g. page writeback), none otherwise.
 Identity identity_of_process(pid_t tid, uid_t uid, gid_t gid);
 
+// Whether this process's capabilities count on the host: it lives in the initial user namespace. Root of
+// a user namespace has capabilities only over what that namespace owns, not over the host's files, nor
+// for FUSE passthrough's backing-file registration.
+bool in_initial_user_namespace();
+// Whether the process holds capability `cap` (CAP_SYS_ADMIN, ...) and it counts on the host.
+bool host_capable(int cap);
+
 // This process's own identity: its uid/gid/groups and every capability it may use (its permitted set).
 const Identity& daemon_identity();
 

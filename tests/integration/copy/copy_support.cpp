@@ -91,10 +91,7 @@ bool all_zero(const std::string& bytes) {
 }
 
 std::string quote(const std::string& text) {
-    std::string out = "'";
-    for (char c : text)
-        out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
+    return shell_quote(text);
 }
 
 std::string sha256_of(const fs::path& path) {
@@ -108,12 +105,7 @@ CommandResult fastfs_tool(const std::string& args) {
 }
 
 std::optional<uint64_t> stats_counter(const fs::path& mount_root, std::string_view name) {
-    auto r = fastfs_tool("stats " + quote(mount_root.string()) + " --json");
-    if (r.exit_code != 0) return std::nullopt;
-    std::regex field("\"" + std::string(name) + "\"\\s*:\\s*([0-9]+)");
-    std::smatch match;
-    if (!std::regex_search(r.output, match, field)) return std::nullopt;
-    return std::stoull(match[1].str());
+    return mount_counter(mount_root, name);
 }
 
 PythonCopy python_copy(const fs::path& src, const fs::path& dst, const CopyRange& range) {

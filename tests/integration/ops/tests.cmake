@@ -20,6 +20,7 @@ foreach(case rslave userns)
   fastfs_ops_test(namespace.${case} namespace_test.sh ${case})
 endforeach()
 fastfs_ops_test(systemd_unit systemd_unit_test.sh)
+fastfs_ops_test(passthrough_fallback passthrough_fallback_test.sh)
 if(FASTFS_LIBFUSE_BUNDLED)
   set(ops_libfuse bundled)  # linked statically: the package must not depend on a libfuse3 library
 else()

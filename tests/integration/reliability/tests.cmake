@@ -27,6 +27,16 @@ fastfs_reliability_test(difftest_ext4 120 difftest.py --fs ext4 --seeds 4,5 --op
 fastfs_reliability_test(difftest_btrfs 120 difftest.py --fs btrfs --seeds 6,7 --ops 8000)
 fastfs_reliability_test(difftest_tmpfs 120 difftest.py --fs tmpfs --seeds 8,9 --ops 8000)
 
+# The same, on the path passthrough does not take, and over FUSE's io_uring queues (with_fuse_uring.sh turns
+# the kernel's enable_uring on for the run and restores it; the lock keeps two such runs apart).
+fastfs_reliability_test(difftest_xfs_passthrough_off 120 difftest.py --fs xfs --seeds 1,2 --ops 8000
+                        --mount-options passthrough=off)
+add_test(NAME reliability_difftest_xfs_io_uring
+         COMMAND bash ${FASTFS_REL_TOOLS}/with_fuse_uring.sh ${FASTFS_REL_PYTHON} ${FASTFS_REL_TOOLS}/difftest.py
+                 --binary $<TARGET_FILE:fastfs> --fs xfs --seeds 1,2 --ops 8000 --mount-options io_uring)
+set_tests_properties(reliability_difftest_xfs_io_uring PROPERTIES LABELS "reliability;integration"
+                     SKIP_RETURN_CODE 77 TIMEOUT 120 RESOURCE_LOCK fuse_uring)
+
 # 2. Concurrent load with a 60 s per-op watchdog.
 fastfs_reliability_test(load_xfs 200 loadtest.py --fs xfs --workers 8 --duration 30)
 set_tests_properties(reliability_load_xfs PROPERTIES PROCESSORS 2)
@@ -54,6 +64,7 @@ set_tests_properties(reliability_reuse_xfs reliability_reuse_ext4 PROPERTIES PRO
 # each caching option.
 fastfs_reliability_test(coherence_xfs 300 coherence.py --fs xfs)
 fastfs_reliability_test(coherence_ext4 300 coherence.py --fs ext4)
+set_tests_properties(reliability_coherence_xfs reliability_coherence_ext4 PROPERTIES RESOURCE_LOCK fuse_uring)
 
 # 8. Security under allow_other (issue 10): inode flags by both ioctl numbers, set-user-ID bits, supplementary
 # groups, trusted.* names, append-only/immutable files, a user namespace's root, descriptor starvation, the
