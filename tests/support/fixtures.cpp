@@ -144,6 +144,19 @@ LoopFilesystem::~LoopFilesystem() {
     }
 }
 
+std::string kernel_waits(pid_t pid) {
+    std::string out;
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::string stack = read_file(task.path() / "stack");
+        for (char& c : stack)
+            if (c == '\n') c = ' ';
+        out += "  " + task.path().filename().string() + " " + read_file(task.path() / "wchan") + ": " +
+               stack.substr(0, 400) + "\n";
+    }
+    return out;
+}
+
 std::optional<uint64_t> mount_counter(const fs::path& mount_root, std::string_view name) {
     auto r = run(shell_quote(fastfs_binary()) + " stats " + shell_quote(mount_root.string()) + " --json");
     if (r.exit_code != 0) return std::nullopt;
@@ -262,9 +275,12 @@ int FastfsMount::stop() {
         bool gone =
             wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(10));
         if (!gone) {
+            std::string waits = kernel_waits(pid_);
             ::kill(pid_, SIGKILL);
             ::waitpid(pid_, &status, 0);
-            ADD_FAILURE() << "fastfs did not exit after unmount; killed. Log:\n" << log();
+            ADD_FAILURE() << "fastfs did not exit after unmount; killed. Where its threads waited:\n"
+                          << waits << "Log:\n"
+                          << log();
         } else if (WIFEXITED(status)) {
             exit_status = WEXITSTATUS(status);
             // A sanitizer report, or any error on the way out, fails the test that owned the mount.

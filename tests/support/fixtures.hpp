@@ -69,6 +69,9 @@ class LoopFilesystem {
 
 // The built fastfs binary (path baked in at build time, overridable with FASTFS_BINARY).
 std::string fastfs_binary();
+// Where each thread of `pid` waits in the kernel (wchan and kernel stack), for a failure message about a
+// process that does not exit.
+std::string kernel_waits(pid_t pid);
 // One counter of `fastfs stats` for the mount at `mount_root`, or nullopt if it cannot be read.
 std::optional<uint64_t> mount_counter(const fs::path& mount_root, std::string_view name);
 

@@ -223,6 +223,31 @@ def outside_writer(backing: Path, seed: int, deadline: float) -> None:
             pass
 
 
+WORKER_GRACE = 60  # seconds past the deadline before the run counts as stuck
+
+
+class Stuck(Exception):
+    pass
+
+
+def dump_waits(what: str, pids: list[int]) -> None:
+    """What each thread of `pids` waits on in the kernel: enough to tell a FUSE request nobody answers."""
+    print(f"--- {what}: where they wait", flush=True)
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            base = f"/proc/{pid}/task/{tid}"
+            try:
+                wchan = Path(f"{base}/wchan").read_text()
+                stack = Path(f"{base}/stack").read_text().strip().replace("\n", " <- ")
+            except OSError:
+                continue
+            print(f"    {pid}/{tid} {wchan}: {stack[:400]}", flush=True)
+
+
 def workload(view: Path, backing: Path, seed: int, workers: int, duration: float) -> Findings:
     for i in range(SHARED_DIRS):
         (view / f"shared{i}").mkdir(exist_ok=True)
@@ -231,9 +256,16 @@ def workload(view: Path, backing: Path, seed: int, workers: int, duration: float
     writer.start()
     try:
         with multiprocessing.Pool(workers) as pool:
-            results = pool.map(run_worker, [(str(view), w, seed, deadline) for w in range(workers)])
+            pending = pool.map_async(run_worker, [(str(view), w, seed, deadline) for w in range(workers)])
+            try:
+                results = pending.get(timeout=duration + WORKER_GRACE)
+            except multiprocessing.TimeoutError:
+                dump_waits("reusetest workers", [p.pid for p in pool._pool] + [writer.pid])
+                raise Stuck(f"workers still busy {WORKER_GRACE} s after the deadline")
     finally:
-        writer.join()
+        writer.join(timeout=WORKER_GRACE)
+        if writer.is_alive():
+            writer.kill()
     total = Findings()
     for ops, errors, examples in results:
         total.ops += ops
@@ -245,7 +277,7 @@ def workload(view: Path, backing: Path, seed: int, workers: int, duration: float
 
 def report(label: str, found: Findings) -> bool:
     errors = sum(found.errors.values())
-    print(f"{label}: {found.ops} operations, {errors} findings {dict(sorted(found.errors.items()))}")
+    print(f"{label}: {found.ops} operations, {errors} findings {dict(sorted(found.errors.items()))}", flush=True)
     for example in found.examples:
         print(f"    {example}")
     return errors == 0
@@ -267,15 +299,24 @@ def main() -> int:
             with h.loop_fs(args.fs, IMAGE_BYTES[args.fs]) as backing:
                 native = backing / "native"
                 native.mkdir()
-                ok &= report(f"{args.fs} seed {seed} native", workload(native, native, seed, args.workers,
-                                                                      args.duration))
+                try:
+                    found = workload(native, native, seed, args.workers, args.duration)
+                except Stuck as e:
+                    print(f"FAIL: {args.fs} seed {seed} natively: {e} (the test is wrong)")
+                    return h.EXIT_FAIL
+                ok &= report(f"{args.fs} seed {seed} native", found)
                 if args.native:
                     continue
                 h.run(["rm", "-rf", str(native)])
                 through = backing / "mounted"
                 through.mkdir()
                 with h.fastfs_mount(args.binary, through) as m:
-                    found = workload(m.path, through, seed, args.workers, args.duration)
+                    try:
+                        found = workload(m.path, through, seed, args.workers, args.duration)
+                    except Stuck as e:
+                        dump_waits("the fastfs daemon", [m.pid])
+                        print(f"FAIL: {args.fs} seed {seed}: {e}")
+                        return h.EXIT_FAIL
                     ok &= report(f"{args.fs} seed {seed} fastfs", found)
                     if not m.alive():
                         print("FAIL: the daemon died")

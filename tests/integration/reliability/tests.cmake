@@ -55,8 +55,8 @@ set_tests_properties(reliability_manyfiles_xfs PROPERTIES PROCESSORS 2)
 
 # 6. Inode-number reuse (issue 15): concurrent create/rename/remove on small XFS and ext4 images, with removed
 # inodes held by O_PATH descriptors and working directories; through the mount vs natively.
-fastfs_reliability_test(reuse_xfs 180 reusetest.py --fs xfs --seeds 1,2 --duration 8)
-fastfs_reliability_test(reuse_ext4 180 reusetest.py --fs ext4 --seeds 3,4 --duration 8)
+fastfs_reliability_test(reuse_xfs 300 reusetest.py --fs xfs --seeds 1,2 --duration 8)
+fastfs_reliability_test(reuse_ext4 300 reusetest.py --fs ext4 --seeds 3,4 --duration 8)
 set_tests_properties(reliability_reuse_xfs reliability_reuse_ext4 PROPERTIES PROCESSORS 2)
 
 # 7. Coherence (issue 16): appends with other writers, SEEK_DATA after mmap writes, outside attribute changes,
