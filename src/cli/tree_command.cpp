@@ -200,22 +200,22 @@ std::expected<copy::TreeCounts, copy::TreeCopyError> copy_directly(copy::TreeMod
 }
 
 // Both ends inside one fastfs mount (the daemon copies), or neither (the command copies itself).
-Checked<std::optional<__u64>> choose_route(int source_fd, const std::string& source,
+Checked<std::optional<__u64>> choose_route(copy::TreeMode mode, int source_fd, const std::string& source,
                                            const NewDirectory& target) {
+    const std::string head =
+        "cannot " + std::string(verb(mode)) + " " + source + " to " + target.display + ": ";
     auto token = request_clone_token(source_fd, source);
     if (!token) return token;
     bool destination_inside = inside_fastfs(target.parent.get());
     if (token->has_value() != destination_inside)
-        return runtime_error("cannot copy " + source + " to " + target.display + ": " +
-                             (destination_inside ? source : target.display) +
+        return runtime_error(head + (destination_inside ? source : target.display) +
                              " is not inside a fastfs mount (" +
                              (destination_inside ? target.display : source) + " is)");
     struct stat src_st {
     }, dst_st{};
     if (token->has_value() && ::fstat(source_fd, &src_st) == 0 &&
         ::fstat(target.parent.get(), &dst_st) == 0 && src_st.st_dev != dst_st.st_dev)
-        return runtime_error("cannot copy " + source + " to " + target.display +
-                             ": they are on two different mounts");
+        return runtime_error(head + "they are on two different mounts");
     return token;
 }
 
@@ -241,8 +241,9 @@ int run_single_file(copy::TreeMode mode, const std::string& source, const std::s
 std::string tree_summary(copy::TreeMode mode, const copy::TreeCounts& counts, const std::string& destination,
                          double seconds) {
     std::string line = std::string(mode == copy::TreeMode::kClone ? "cloned " : "copied ") +
-                       std::to_string(counts.files) + " files (" + human_bytes(counts.bytes) + ") to " +
-                       destination + " in " + human_duration(std::chrono::duration<double>(seconds)) + ": " +
+                       std::to_string(counts.files) + (counts.files == 1 ? " file (" : " files (") +
+                       human_bytes(counts.bytes) + ") to " + destination + " in " +
+                       human_duration(std::chrono::duration<double>(seconds)) + ": " +
                        human_bytes(counts.bytes_shared) + " shared, " + human_bytes(counts.bytes_copied) +
                        " copied, " + human_bytes(counts.bytes_holes) + " holes kept";
     auto add = [&line, first = true](uint64_t n, const char* one, const char* many) mutable {
@@ -265,7 +266,7 @@ int run_tree(copy::TreeMode mode, const std::string& source, const std::string& 
     if (!target) return report(target.error());
     if (auto itself = refuse_into_itself(mode, source, target->display); !itself)
         return report(itself.error());
-    auto token = choose_route(source_fd.get(), source, *target);
+    auto token = choose_route(mode, source_fd.get(), source, *target);
     if (!token) return report(token.error());
     if (!token->has_value()) {
         if (auto fresh = refuse_existing(*target); !fresh) return report(fresh.error());
