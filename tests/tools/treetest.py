@@ -606,6 +606,8 @@ def enospc(binary: str, failures: Failures) -> None:
         failures.check(os.statvfs(small).f_bfree >= free_before - 8,
                        f"ENOSPC: space not given back ({free_before} -> {os.statvfs(small).f_bfree} blocks)")
         failures.check(m.alive(), "ENOSPC: the daemon died")
+        code = m.stop()
+        failures.check(code == 0, f"ENOSPC: the daemon exited with {code}: {m.log()[-3000:]}")
 
 
 def main(argv=None) -> int:
@@ -631,6 +633,9 @@ def main(argv=None) -> int:
                 case.interrupted()
                 case.counters()
                 failures.check(m.alive(), "the daemon died")
+                # An unmount ends the daemon cleanly; under ASan a leak would make its status non-zero.
+                code = m.stop()
+                failures.check(code == 0, f"the daemon exited with {code}: {m.log()[-3000:]}")
         if args.fs == "ext4":
             enospc(args.binary, failures)
     except H.SetupError as e:
