@@ -14,7 +14,9 @@ BUILD_DIR=build ./scripts/build.sh
 (cd build && ctest --output-on-failure --timeout 600 -j2)
 
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
-  BUILD_DIR=build-asan BUILD_TYPE=Debug ./scripts/build.sh -DFASTFS_SANITIZE=address,undefined
+  # The libfuse source the first build fetched serves this one too: no second download.
+  BUILD_DIR=build-asan BUILD_TYPE=Debug ./scripts/build.sh -DFASTFS_SANITIZE=address,undefined \
+    -DFASTFS_LIBFUSE_SOURCE_CACHE="$PWD/build/_deps/fuse3-source"
   # The daemon and every test binary run instrumented; any report aborts with a non-zero status.
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   (cd build-asan && ctest --output-on-failure --timeout 900 -j2 -LE "${SANITIZER_EXCLUDE_LABELS:-bench}")

@@ -56,20 +56,24 @@
     /* descriptors of open files, shared among users (docs/security.md) */ \
     X(open_file_descriptors, COUNT, GAUGE)              \
     X(opens_refused, COUNT, GAUGE)                      \
+    /* FUSE passthrough: opens the kernel serves itself, and those it could not (docs/performance.md) */ \
+    X(passthrough_opens, COUNT, COUNTER)                \
+    X(passthrough_refused, COUNT, COUNTER)              \
+    X(passthrough_inode_cached, COUNT, COUNTER)         \
+    X(passthrough_backing_files, COUNT, GAUGE)          \
     /* fastfs clone -r / copy -r: whole trees in one request (FASTFS_IOC_TREE_COPY) */ \
     X(tree_requests, COUNT, COUNTER)                    \
     X(tree_failures, COUNT, COUNTER)                    \
     X(tree_files, COUNT, COUNTER)                       \
     X(tree_bytes_reflinked, BYTES, COUNTER)             \
-    X(tree_bytes_copied, BYTES, COUNTER)                \
-    X(tree_bytes_hole, BYTES, COUNTER)
+    X(tree_bytes_copied, BYTES, COUNTER)
 
 #define FASTFS_STATS_ONE_MORE(name, unit, source) +1
 enum { FASTFS_STATS_COUNTER_COUNT = 0 FASTFS_STATS_COUNTERS(FASTFS_STATS_ONE_MORE) };
 #undef FASTFS_STATS_ONE_MORE
 
-/* Slots for counters: those in use and the reserved rest (version 1 had 29 in use and 16 reserved; the tree
- * counters took 6 of them, 4 stay reserved). */
+/* Slots for counters: those in use and the reserved rest (version 1 had 29 in use and 16 reserved; passthrough
+ * took 4 of them and the tree copies 5, 1 stays reserved). */
 #define FASTFS_STATS_SLOTS 45
 
 struct fastfs_stats {

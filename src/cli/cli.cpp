@@ -8,6 +8,7 @@
 
 #include "fastfs/cli/clone_command.hpp"
 #include "fastfs/cli/copy_command.hpp"
+#include "fastfs/cli/docker_plugin_command.hpp"
 #include "fastfs/cli/errors.hpp"
 #include "fastfs/cli/help.hpp"
 #include "fastfs/cli/mount_command.hpp"
@@ -68,6 +69,12 @@ void add_tools(CLI::App& app, ToolArguments& tool) {
     copy->add_option("--reflink", tool.reflink,
                      "auto (default), never, or always (= fastfs clone: share blocks or fail)")
         ->type_name("WHEN");
+
+    // Everything after the word, --help included, belongs to the plugin program.
+    auto* plugin =
+        add_tool(app, "docker-plugin", "run the Docker volume plugin (fastfs-docker-plugin --help)");
+    plugin->prefix_command();
+    plugin->set_help_flag();
 }
 
 copy::TreeMode tree_mode(copy::ReflinkMode reflink) {
@@ -83,6 +90,8 @@ copy::TreeMode tree_mode(copy::ReflinkMode reflink) {
 }
 
 int dispatch(const CLI::App& app, const MountRequest& mount, const ToolArguments& tool) {
+    if (app.got_subcommand("docker-plugin"))
+        return run_docker_plugin(app.get_subcommand("docker-plugin")->remaining());
     if (app.got_subcommand("stats")) return run_stats(tool.first, tool.json);
     if (app.got_subcommand("clone")) {
         if (tool.recursive) return run_tree(copy::TreeMode::kClone, tool.first, tool.second);

@@ -1,6 +1,6 @@
 #include "fastfs/cli/help.hpp"
 
-#include <fuse3/fuse_lowlevel.h>
+#include <fuse_lowlevel.h>
 
 #include <string_view>
 
@@ -54,7 +54,8 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
         text += fmt::format("  {:<24}accepted from mount(8), fstab and systemd; ignored\n", name);
     text += R"(Any other option is an error.
 
-A BACKING directory named stats, clone or copy must be written as ./stats (the words name the tools).
+A BACKING directory named stats, clone, copy or docker-plugin must be written as ./stats (the words name
+the tools).
 
 Exit status: 0 success, 1 failure (paths, permissions, kernel), 2 command-line error.)";
     return text;

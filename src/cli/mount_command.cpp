@@ -31,6 +31,7 @@ Checked<fuse::MountConfig> build_config(const MountRequest& request, std::string
     config.foreground = request.foreground || request.debug;
 
     if (auto allowed = check_mount_permission(config); !allowed) return std::unexpected(allowed.error());
+    if (auto uring = check_io_uring(config); !uring) return std::unexpected(uring.error());
     return config;
 }
 

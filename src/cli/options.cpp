@@ -70,6 +70,8 @@ constexpr std::array kFlagOptions = {
     FlagOption{"no_writeback_cache", [](MountOptions& o) { o.config.writeback_cache = false; }},
     FlagOption{"splice", [](MountOptions& o) { o.config.splice = true; }},
     FlagOption{"no_splice", [](MountOptions& o) { o.config.splice = false; }},
+    FlagOption{"io_uring", [](MountOptions& o) { o.config.io_uring = true; }},
+    FlagOption{"no_io_uring", [](MountOptions& o) { o.config.io_uring = false; }},
 };
 
 constexpr std::array kValueOptions = {
@@ -108,6 +110,12 @@ constexpr std::array kValueOptions = {
                     auto count = parse_count<size_t>(k, v);
                     if (!count) return std::unexpected(count.error());
                     o.config.fd_cache_size = *count;
+                    return {};
+                }},
+    ValueOption{"passthrough",
+                [](MountOptions& o, std::string_view k, std::string_view v) -> Outcome {
+                    if (v != "on" && v != "off") return bad_value(k, v, "on or off");
+                    o.config.passthrough = v == "on";
                     return {};
                 }},
     ValueOption{"log_level",

@@ -17,6 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kFuseDevice = "/dev/fuse";
+constexpr const char* kFuseUringParameter = "/sys/module/fuse/parameters/enable_uring";
 
 std::string path_error(std::string_view role, std::string_view path, int error) {
     return std::string(role) + " " + std::string(path) + ": " + errno_text(error);
@@ -195,6 +196,26 @@ Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_vi
 Checked<void> check_mount_permission(const fuse::MountConfig& config) {
     if (::geteuid() == 0) return check_fuse_device_opens();
     return check_unprivileged_mount(config);
+}
+
+Checked<void> check_io_uring(const fuse::MountConfig& config) {
+    if (!config.io_uring) return {};
+#if !FASTFS_HAVE_FUSE_IO_URING
+    return usage_error("option 'io_uring': this fastfs was built with a libfuse without io_uring support");
+#else
+    // Off by default in the kernel, and libfuse would quietly fall back to /dev/fuse.
+    std::ifstream parameter(kFuseUringParameter);
+    std::string value;
+    if (!(parameter >> value))
+        return runtime_error(
+            "option 'io_uring': this kernel has no FUSE over io_uring (Linux 6.14+ built with "
+            "CONFIG_FUSE_IO_URING)");
+    if (value != "Y")
+        return runtime_error(std::string("option 'io_uring': FUSE over io_uring is off in the kernel; turn it on "
+                                          "with `echo Y > ") +
+                             kFuseUringParameter + "` as root (it applies to mounts made after that)");
+    return {};
+#endif
 }
 
 }  // namespace fastfs::cli

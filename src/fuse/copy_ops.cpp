@@ -8,20 +8,32 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "fastfs/ioctl_abi.h"
 #include "fastfs/sys/syscalls.hpp"
 #include "handlers.hpp"
+#include "kernel_cache.hpp"
 #include "kernel_features.hpp"
 
 namespace fastfs::fuse {
 
 namespace {
 
-// The kernel resends a copy as opcode 47 after libfuse 3.14 refuses opcode 53 (64-bit reply), and the
-// reply of opcode 47 is 32-bit. Stay a page below 4 GiB; the kernel loops for the rest.
+// The most one COPY_FILE_RANGE request copies. The kernel (6.18+) sends COPY_FILE_RANGE_64 (opcode 53, 64-bit
+// reply) first; a library without a handler for it answers ENOSYS, and the kernel falls back to opcode 47,
+// whose reply (fuse_write_out) is 32-bit. Either way the answer goes through fuse_reply_write().
+// - libfuse >= 3.18 answers opcode 53 with a 64-bit count (fuse_reply_write() knows which request it
+//   answers), so one request copies any length; it cuts opcode 47 requests to 4 GiB - 4 KiB itself before
+//   they reach us. No limit of ours.
+// - libfuse 3.17 knows opcode 47 only, which kernels before 6.18 send uncut: stay a page below 4 GiB. The
+//   application gets a short count and asks again for the rest (cp does).
+#if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 18)
+constexpr uint64_t kMaxCopyPerRequest = UINT64_MAX;
+#else
 constexpr uint64_t kMaxCopyPerRequest = 0xFFFFF000ull;
+#endif
 
 bool readable(const OpenFile& file) {
     return (file.flags & O_ACCMODE) != O_WRONLY;
@@ -53,7 +65,7 @@ void set_attribute(fuse_req_t req, int fd, unsigned long backing_cmd, const void
     if (in_bufsz < sizeof(value)) return reply_error(req, EINVAL);
     if (context(req).config.read_only) return reply_error(req, EROFS);
     std::memcpy(&value, in_buf, sizeof(value));
-    act_as_caller(req);
+    auto as_caller = act_as_caller(req);
     if (::ioctl(fd, backing_cmd, &value) != 0) return reply_error(req, errno);
     fuse_reply_ioctl(req, 0, nullptr, 0);
 }
@@ -71,6 +83,7 @@ void get_stats(fuse_req_t req, size_t out_bufsz) {
     s.removed_inodes_held = ctx.nodes->removed_pin_count();
     s.open_file_descriptors = ctx.descriptors->held();
     s.opens_refused = ctx.descriptors->refused();
+    s.passthrough_backing_files = ctx.passthrough_files.backing_files();
     reply_ioctl_out(req, &s, sizeof(s), out_bufsz);
 }
 
@@ -98,21 +111,26 @@ void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_
     if (!writable(destination) || (destination.flags & O_APPEND)) return reply_error(req, EBADF);
     auto source = ctx.clone_tokens.redeem(request.token, fuse_req_ctx(req)->uid);
     if (!source) return reply_error(req, EINVAL);
+    auto from = request_fd(req, *source, Access::read);
+    if (!from) return reply_error(req, from.error());
+    auto to = request_fd(req, destination, Access::write);
+    if (!to) return reply_error(req, to.error());
     // A clone is a write: as the caller, so a non-owner's clone clears set-user-ID bits as natively.
-    act_as_caller(req);
-    auto cloned = request.length == 0 ? copy::clone_whole_file(source->fd.get(), destination.fd.get())
-                                      : copy::clone_exact_range(source->fd.get(), off_t(request.src_offset),
-                                                                destination.fd.get(),
-                                                                off_t(request.dst_offset), request.length);
+    auto as_caller = act_as_caller(req);
+    auto cloned = request.length == 0
+                      ? copy::clone_whole_file(from->get(), to->get())
+                      : copy::clone_exact_range(from->get(), off_t(request.src_offset), to->get(),
+                                                off_t(request.dst_offset), request.length);
     if (!cloned) {
         ctx.counters.clone_failures.add();
         spdlog::debug("clone refused by the backing filesystem: {}", std::strerror(cloned.error()));
         return reply_error(req, cloned.error());
     }
-    // The kernel did not ask for this change as such (it only saw an ioctl): drop what it caches of the
-    // destination.
-    ctx.notifications.post(
-        {fs::BackingChange::Kind::contents, ctx.nodes->node_id(*destination.node), 0, {}, {}});
+    // The kernel did not ask for this change as such (it only saw an ioctl): it must drop what it caches of
+    // the destination before the caller learns the clone is done, or a stat right after would show the old
+    // size and mode. An ioctl holds no inode lock, and the pages' locks are not held by anyone waiting for
+    // this request, so the notification can be sent from here (kernel_cache.hpp).
+    invalidate_now(ctx.session, ctx.nodes->node_id(*destination.node));
     fuse_reply_ioctl(req, 0, nullptr, 0);
 }
 
@@ -127,11 +145,14 @@ void copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* f
     uint64_t asked = std::min<uint64_t>(len, kMaxCopyPerRequest);
     ctx.counters.copy_requests.add();
     ctx.counters.copy_bytes_requested.add(asked);
+    auto in = request_fd(req, open_file(fi_in), Access::read);
+    if (!in) return reply_error(req, in.error());
+    auto out = request_fd(req, open_file(fi_out), Access::write);
+    if (!out) return reply_error(req, out.error());
     copy::CopyReport report;
     // The destination is written as the caller: reserved blocks, quotas, set-user-ID bits as natively.
-    act_as_caller(req);
-    auto copied = copy::copy_range(open_file(fi_in).fd.get(), off_in, open_file(fi_out).fd.get(), off_out,
-                                   asked, ctx.copy_caps, report);
+    auto as_caller = act_as_caller(req);
+    auto copied = copy::copy_range(in->get(), off_in, out->get(), off_out, asked, ctx.copy_caps, report);
     ctx.counters.record_copy(report);
     if (!copied) {
         ctx.counters.copy_errors.add();
@@ -155,7 +176,9 @@ void ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info* 
         ctx.counters.ioctl_refused.add();
         return reply_error(req, ENOTTY);
     }
-    int fd = open_file(fi).fd.get();
+    auto file_fd = request_fd(req, open_file(fi), Access::read);
+    if (!file_fd) return reply_error(req, file_fd.error());
+    int fd = file_fd->get();
     // By meaning, not by number: the 32-bit numbers of the flags pair (FS_IOC32_*) reach a FUSE daemon only
     // from a program that sends them itself, past the kernel's checks, and natively a 64-bit kernel answers
     // them ENOTTY; they fall to the default.

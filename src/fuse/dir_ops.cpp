@@ -114,8 +114,9 @@ void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (!fd) return reply_error(req, fd.error());
     auto stream = std::make_unique<DirStream>();
     stream->buffer.resize(kDirBufferBytes);
-    fi->fh = ctx.open_files.add(
-        std::make_shared<OpenFile>(std::move(*fd), fi->flags, &node, std::move(*counted), std::move(stream)));
+    fi->fh =
+        ctx.open_files.add(std::make_shared<OpenFile>(std::move(*fd), fi->flags, O_RDONLY | O_DIRECTORY,
+                                                      &node, false, std::move(*counted), std::move(stream)));
     // Let the kernel cache listings; it drops them when the directory's mtime changes (consistency.md).
     fi->cache_readdir = ctx.config.keep_cache;
     fi->keep_cache = ctx.config.keep_cache;

@@ -1,6 +1,7 @@
 // Open files: open/create, the data path (splice where libfuse can), sync, fallocate and SEEK_DATA/HOLE.
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -43,16 +44,79 @@ fuse_bufvec backing_bytes(size_t size, int fd, off_t off) {
     return buf;
 }
 
-void attach(fuse_file_info* fi, sys::UniqueFd fd, int backing_flags, fs::Node* node,
-            fs::DescriptorBudget::Hold counted, MountContext& ctx) {
-    auto file = std::make_shared<OpenFile>(std::move(fd), fi->flags, node, std::move(counted));
-    file->backing_appends = (backing_flags & O_APPEND) != 0;
-    fi->fh = ctx.open_files.add(std::move(file));
-    if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
+// Who the kernel writes passthrough files as (passthrough_files.hpp, "Credentials").
+const sys::Identity& registration_identity(const MountContext& ctx) {
+    return ctx.config.allow_other ? PassthroughFiles::shared_mount_identity() : sys::daemon_identity();
+}
+
+// On a shared mount, a caller with CAP_FSETID writing a set-user-ID or set-group-ID file keeps its bits
+// natively; passthrough writes there would clear them (they run unprivileged), the page-cache mode keeps
+// them.
+bool prefers_page_cache(fuse_req_t req, const fuse_file_info* fi, int fd) {
+    constexpr uint64_t kCapFsetid = uint64_t(1) << 4;
+    if (!context(req).config.allow_other || (fi->flags & O_ACCMODE) == O_RDONLY) return false;
+    if (!(context(req).callers.of(*fuse_req_ctx(req)).capabilities & kCapFsetid)) return false;
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 &&
+           ((st.st_mode & S_ISUID) || (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP));
+}
+
+// Makes the open file of `fi` from `fd`, the backing descriptor just opened for it: a passthrough open
+// where the mount can (then `fd` only registers the inode's backing file and is closed), else an open that
+// keeps `fd`, counted against the caller's share of descriptors. False: it replied with an error.
+bool attach(fuse_req_t req, fuse_file_info* fi, sys::UniqueFd fd, int backing_flags, fs::Node& node) {
+    auto& ctx = context(req);
     // No FLUSH at close(2): written data is already in the backing file, and local filesystems report
     // write errors at write or fsync time, so a flush would be a round trip with nothing to do. With
     // writeback caching the kernel still writes dirty pages back before release.
     fi->noflush = 1;
+    bool tried_passthrough = ctx.passthrough && S_ISREG(node.type);
+    if (tried_passthrough) {
+        auto decision = ctx.passthrough_files.open(
+            req, ctx.nodes->node_id(node), fd.get(), registration_identity(ctx),
+            prefers_page_cache(req, fi, fd.get()), (fi->flags & O_ACCMODE) != O_RDONLY);
+        if (decision.mode == PassthroughFiles::Mode::passthrough) {
+            ctx.counters.passthrough_opens.add();
+            auto file = std::make_shared<OpenFile>(sys::UniqueFd(), fi->flags, backing_flags, &node, false,
+                                                   fs::DescriptorBudget::Hold());
+            file->backing_id = decision.backing_id;
+            fi->backing_id = decision.backing_id;
+            // The kernel refuses to keep a page cache for passthrough opens; O_DIRECT goes to the backing
+            // file, with its own alignment rules, as natively.
+            fi->keep_cache = 0;
+            fi->direct_io = 0;
+            fi->fh = ctx.open_files.add(std::move(file));
+            return true;
+        }
+        if (decision.mode == PassthroughFiles::Mode::refused) {
+            ctx.counters.passthrough_refused.add();
+            spdlog::debug("passthrough refused for node {:#x}: {}", ctx.nodes->node_id(node),
+                          std::strerror(decision.error));
+        } else {
+            ctx.counters.passthrough_inode_cached.add();  // the inode is open in the page-cache mode
+        }
+    }
+    auto counted = count_descriptor(req);
+    if (!counted) {
+        if (tried_passthrough) ctx.passthrough_files.release(req, ctx.nodes->node_id(node), 0, false);
+        reply_error(req, EMFILE);
+        return false;
+    }
+    bool writer = (fi->flags & O_ACCMODE) != O_RDONLY;
+    fi->fh = ctx.open_files.add(std::make_shared<OpenFile>(std::move(fd), fi->flags, backing_flags, &node,
+                                                           writer, std::move(*counted)));
+    if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
+    return true;
+}
+
+// Undoes attach() for a file the kernel will never release (the open's reply failed), or at release.
+void detach(fuse_req_t req, fuse_file_info* fi) {
+    auto& ctx = context(req);
+    OpenFile& file = open_file(fi);
+    if (ctx.passthrough && S_ISREG(file.node->type))
+        ctx.passthrough_files.release(req, ctx.nodes->node_id(*file.node), file.backing_id,
+                                      (file.flags & O_ACCMODE) != O_RDONLY);
+    ctx.open_files.remove(fi->fh);
 }
 
 // The request's data in memory: where libfuse read it, or copied out of the pipe it was spliced into.
@@ -72,7 +136,7 @@ sys::Result<std::span<const char>> data_in_memory(fuse_bufvec* in, std::vector<c
 // instead (mmap writeback of an O_APPEND file would land at the end), so those are positioned explicitly;
 // everything else takes libfuse's copy, which splices when the data came in a pipe.
 sys::Result<size_t> write_at(OpenFile& file, fuse_bufvec* in, off_t off) {
-    if (!file.backing_appends) {
+    if (!(file.backing_flags & O_APPEND)) {
         fuse_bufvec out = backing_bytes(fuse_buf_size(in), file.fd.get(), off);
         ssize_t written = fuse_buf_copy(&out, in, fuse_buf_copy_flags(0));
         if (written < 0) return sys::fail(int(-written));
@@ -115,30 +179,52 @@ void write_back_kernel_pages(MountContext& ctx, fuse_ino_t ino, off_t from) {
 
 }  // namespace
 
+sys::Result<RequestFd> request_fd(fuse_req_t req, const OpenFile& file, Access access) {
+    if (file.fd) return RequestFd(file.fd.get());
+    auto& ctx = context(req);
+    // A read-only descriptor closes without consequence; closing one that could write makes XFS drop the
+    // space it preallocated past the end of file (natively that happens at the writer's last close), so
+    // writes share the inode's write descriptor, kept while it has writers.
+    if (access == Access::write) {
+        auto shared = ctx.passthrough_files.write_fd(
+            ctx.nodes->node_id(*file.node), ctx.descriptors->acquire(fuse_req_ctx(req)->uid), [&] {
+                // Shared by every writer of the inode, so not O_APPEND (a copy into an O_APPEND descriptor is
+                // EBADF) unless the inode takes nothing else (chattr +a).
+                auto fd = ctx.nodes->open_fd(*file.node, file.backing_flags & ~O_APPEND);
+                if (!fd && fd.error() == EPERM)
+                    fd = ctx.nodes->open_fd(*file.node, file.backing_flags | O_APPEND);
+                return fd;
+            });
+        if (!shared) return sys::fail(shared.error());
+        return RequestFd(std::move(*shared));
+    }
+    auto fd = ctx.nodes->open_fd(*file.node, O_RDONLY);
+    if (!fd) return sys::fail(fd.error());
+    return RequestFd(std::make_shared<const sys::UniqueFd>(std::move(*fd)));
+}
+
 namespace ops {
 
 void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto& ctx = context(req);
-    auto counted = count_descriptor(req);
-    if (!counted) return reply_error(req, EMFILE);
     auto& node = ctx.nodes->node(ino);
     int flags = backing_flags(ctx, fi);
     auto fd = ctx.nodes->open_fd(node, flags);
     if (!fd) return reply_error(req, fd.error());
-    if (fi->flags & O_TRUNC) drop_privileges_after_modification(req, fd->get());
-    attach(fi, std::move(*fd), flags, &node, std::move(*counted), ctx);
-    if (fuse_reply_open(req, fi) != 0) ctx.open_files.remove(fi->fh);  // the kernel is gone: no release comes
+    // The kernel asks for the truncation with the open, done here with the daemon's rights: it says whether
+    // the caller would have cleared set-user-ID bits natively.
+    if ((fi->flags & O_TRUNC) && fi->kill_suidgid) clear_set_id_bits(fd->get());
+    if (!attach(req, fi, std::move(*fd), flags & ~O_TRUNC, node)) return;
+    if (fuse_reply_open(req, fi) != 0) detach(req, fi);  // the kernel is gone: no release comes
 }
 
 void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
     auto& ctx = context(req);
-    auto counted = count_descriptor(req);
-    if (!counted) return reply_error(req, EMFILE);
     auto dir = ctx.nodes->path_fd(ctx.nodes->node(parent));
     if (!dir) return reply_error(req, dir.error());
     sys::Result<sys::UniqueFd> fd = sys::fail(EIO);
     int flags = backing_flags(ctx, fi);
-    act_as_caller(req);
+    auto as_caller = act_as_caller(req);
     {
         sys::CallerUmask umask(caller_umask(req));
         fd = sys::open_at((*dir)->get(), name, flags | O_CREAT, mode);
@@ -146,9 +232,12 @@ void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
     if (!fd) return reply_error(req, fd.error());
     auto entry = ctx.nodes->adopt(fd->get());
     if (!entry) return reply_error(req, entry.error());
-    attach(fi, std::move(*fd), flags, entry->node, std::move(*counted), ctx);
+    if (!attach(req, fi, std::move(*fd), flags & ~(O_TRUNC | O_EXCL), *entry->node)) {
+        ctx.nodes->forget(*entry->node, 1);  // the kernel never learns of this lookup
+        return;
+    }
     fuse_entry_param e = entry_param(req, *entry);
-    if (fuse_reply_create(req, &e, fi) != 0) ctx.open_files.remove(fi->fh);
+    if (fuse_reply_create(req, &e, fi) != 0) detach(req, fi);
 }
 
 void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
@@ -167,7 +256,7 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off
     OpenFile& file = open_file(fi);
     // As the caller: no root exemption from reserved blocks or quotas, and the backing clears set-user-ID
     // and set-group-ID bits of a file a non-owner writes, as natively.
-    act_as_caller(req);
+    auto as_caller = act_as_caller(req);
     size_t written = 0;
     // fi->flags are the file's flags at this write (fcntl may have changed them since open); page writeback
     // (writepage) always belongs where its page is.
@@ -192,18 +281,22 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off
 }
 
 void release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-    context(req).open_files.remove(fi->fh);
+    detach(req, fi);
     reply_error(req, 0);
 }
 
 void fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
-    auto synced = sys::sync_fd(open_file(fi).fd.get(), datasync != 0);
+    auto fd = request_fd(req, open_file(fi), Access::read);
+    if (!fd) return reply_error(req, fd.error());
+    auto synced = sys::sync_fd(fd->get(), datasync != 0);
     reply_error(req, synced ? 0 : synced.error());
 }
 
 void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* fi) {
-    act_as_caller(req);  // as write_buf
-    auto done = sys::allocate(open_file(fi).fd.get(), mode, offset, length);
+    auto fd = request_fd(req, open_file(fi), Access::write);
+    if (!fd) return reply_error(req, fd.error());
+    auto as_caller = act_as_caller(req);  // as write_buf
+    auto done = sys::allocate(fd->get(), mode, offset, length);
     reply_error(req, done ? 0 : done.error());
 }
 
@@ -213,7 +306,9 @@ void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info
     OpenFile& file = open_file(fi);
     if ((whence == SEEK_DATA || whence == SEEK_HOLE) && file.node->writers > 0)
         write_back_kernel_pages(ctx, ino, off);
-    auto pos = sys::seek(file.fd.get(), off, whence);
+    auto fd = request_fd(req, file, Access::read);
+    if (!fd) return reply_error(req, fd.error());
+    auto pos = sys::seek(fd->get(), off, whence);
     if (!pos) return reply_error(req, pos.error());
     fuse_reply_lseek(req, *pos);
 }

@@ -6,8 +6,10 @@
 #include <fuse_lowlevel.h>
 
 #include <optional>
+#include <utility>
 
 #include "fastfs/fuse/mount_context.hpp"
+#include "fastfs/sys/credentials.hpp"
 
 namespace fastfs::fuse {
 
@@ -21,13 +23,46 @@ inline void reply_error(fuse_req_t req, int error) {
 }
 
 // Makes this thread act as the request's caller (uid, gid, groups, capabilities) for the backing calls that
-// follow, until the node table or another handler asks for another identity (sys/credentials.hpp). For
-// every backing call the backing filesystem must judge by the caller's rights: creating and removing names,
-// writes, size and attribute changes, copies and clones into files, xattrs, inode flags.
-void act_as_caller(fuse_req_t req);
+// follow (sys/credentials.hpp), for every backing call the backing filesystem must judge by the caller's
+// rights: creating and removing names, writes, size and attribute changes, copies and clones into files,
+// xattrs, inode flags. The node table takes the daemon's rights back for its own calls. When the returned
+// scope ends the thread acts as the daemon again: libfuse starts new worker threads from worker threads,
+// which inherit the credentials of the moment (one made while acting as a user could not open /dev/fuse).
+class CallerScope {
+  public:
+    CallerScope() = default;
+    CallerScope(CallerScope&& other) noexcept : active_(std::exchange(other.active_, false)) {}
+    CallerScope& operator=(CallerScope&&) = delete;
+    ~CallerScope() {
+        if (active_) sys::act_as_daemon();
+    }
+
+  private:
+    friend CallerScope act_as_caller(fuse_req_t req);
+    explicit CallerScope(bool active) : active_(active) {}
+    bool active_ = false;
+};
+[[nodiscard]] CallerScope act_as_caller(fuse_req_t req);
+
 // A backing descriptor for an open file or directory of the request's caller, counted against the caller's
 // share of the daemon's descriptors; nullopt (answer EMFILE) beyond it. Logs the first refusal per minute.
 std::optional<fs::DescriptorBudget::Hold> count_descriptor(fuse_req_t req);
+// A descriptor of an open file's backing file for one request: the open's own; for a passthrough open
+// (which keeps none: the kernel holds the backing file) a read-only one opened for the request, or for a
+// request that writes, the inode's write descriptor (PassthroughFiles::write_fd).
+enum class Access { read, write };
+class RequestFd {
+  public:
+    explicit RequestFd(int borrowed) : fd_(borrowed) {}
+    explicit RequestFd(fs::SharedFd held) : held_(std::move(held)), fd_(held_->get()) {}
+    int get() const { return fd_; }
+
+  private:
+    fs::SharedFd held_;
+    int fd_;
+};
+sys::Result<RequestFd> request_fd(fuse_req_t req, const OpenFile& file, Access access);
+
 // The caller's umask when the kernel left applying it to us (FUSE_CAP_DONT_MASK), else -1.
 int caller_umask(fuse_req_t req);
 

@@ -20,6 +20,10 @@ int notify_result(const char* what, uint64_t node_id, int rc) {
 
 }  // namespace
 
+void invalidate_now(fuse_session* se, uint64_t node_id) {
+    notify_result("invalidating an inode", node_id, fuse_lowlevel_notify_inval_inode(se, node_id, 0, 0));
+}
+
 KernelCacheKeeper::KernelCacheKeeper(MountContext& ctx) : ctx_(ctx) {
     notifier_ = std::thread([this] {
         notify_loop();

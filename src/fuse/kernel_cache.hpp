@@ -45,4 +45,9 @@ class KernelCacheKeeper {
     bool warned_overflow_ = false;
 };
 
+// Drops the kernel's cached attributes and pages of `node_id` from the calling thread, before replying to
+// the request in progress: only for requests during which the kernel holds no lock of that inode and no
+// lock of its pages (an ioctl does not; a WRITE may hold a page lock, so appends post instead).
+void invalidate_now(fuse_session* se, uint64_t node_id);
+
 }  // namespace fastfs::fuse

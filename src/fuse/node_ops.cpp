@@ -43,8 +43,9 @@ void reply_attr(fuse_req_t req, const struct stat& st) {
     fuse_reply_attr(req, &visible, ctx.timeouts_for(st.st_dev).attr);
 }
 
-void act_as_caller(fuse_req_t req) {
+CallerScope act_as_caller(fuse_req_t req) {
     sys::act_as(context(req).callers.of(*fuse_req_ctx(req)));
+    return CallerScope(true);
 }
 
 std::optional<fs::DescriptorBudget::Hold> count_descriptor(fuse_req_t req) {
@@ -80,7 +81,7 @@ void create_and_reply(fuse_req_t req, fuse_ino_t parent, const char* name, Call&
     auto& dir = nodes.node(parent);
     auto dir_fd = nodes.path_fd(dir);
     if (!dir_fd) return reply_error(req, dir_fd.error());
-    act_as_caller(req);
+    auto as_caller = act_as_caller(req);
     {
         sys::CallerUmask umask(caller_umask(req));
         if (call((*dir_fd)->get()) != 0) return reply_error(req, errno);
@@ -97,14 +98,14 @@ void remove_name(fuse_req_t req, int dir_fd, const char* name, Remove&& remove) 
     auto& nodes = *context(req).nodes;
     auto victim = sys::stat_at(dir_fd, name);
     auto pin = victim ? nodes.prepare_removal(*victim) : std::nullopt;
-    act_as_caller(req);
+    auto as_caller = act_as_caller(req);
     if (remove() != 0) return reply_error(req, errno);
     if (pin) nodes.keep_removed(std::move(*pin));
     reply_error(req, 0);
 }
 
 sys::Result<struct stat> stat_node(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-    if (fi != nullptr) return sys::stat_fd(open_file(fi).fd.get());
+    if (fi != nullptr && open_file(fi).fd) return sys::stat_fd(open_file(fi).fd.get());
     auto fd = context(req).nodes->path_fd(node_of(req, ino));
     if (!fd) return sys::fail(fd.error());
     return sys::stat_fd((*fd)->get());
@@ -173,9 +174,14 @@ void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
     auto& node = node_of(req, ino);
     fs::SharedFd path;
+    std::optional<RequestFd> opened;
     int fd;
     if (fi != nullptr) {
-        fd = open_file(fi).fd.get();
+        auto found =
+            request_fd(req, open_file(fi), (to_set & FUSE_SET_ATTR_SIZE) ? Access::write : Access::read);
+        if (!found) return reply_error(req, found.error());
+        opened.emplace(std::move(*found));
+        fd = opened->get();
     } else {
         auto found = context(req).nodes->path_fd(node);
         if (!found) return reply_error(req, found.error());
@@ -185,7 +191,7 @@ void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse
     bool is_open = fi != nullptr;
     // The backing judges each change by the caller's rights: only the owner changes modes and times,
     // CAP_CHOWN to give a file away, a non-owner's truncate clears set-user-ID as natively.
-    act_as_caller(req);
+    auto as_caller = act_as_caller(req);
     // Order matters: the size change must come before explicit times, or it would bump mtime after them.
     if ((to_set & FUSE_SET_ATTR_MODE) && set_mode(fd, is_open, node.type, attr->st_mode) != 0)
         return reply_error(req, errno);
@@ -267,7 +273,7 @@ void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newp
     auto rename_it = [&] { return ::renameat2((*from)->get(), name, (*to)->get(), newname, flags); };
     // A rename that replaces its target removes the target's name; an exchange removes nothing.
     if (flags & RENAME_EXCHANGE) {
-        act_as_caller(req);
+        auto as_caller = act_as_caller(req);
         return reply_error(req, rename_it() == 0 ? 0 : errno);
     }
     remove_name(req, (*to)->get(), newname, rename_it);
@@ -284,7 +290,7 @@ void statfs(fuse_req_t req, fuse_ino_t ino) {
 void access(fuse_req_t req, fuse_ino_t ino, int mask) {
     auto fd = context(req).nodes->path_fd(node_of(req, ino));
     if (!fd) return reply_error(req, fd.error());
-    act_as_caller(req);
+    auto as_caller = act_as_caller(req);
     // AT_EACCESS checks with the (switched) filesystem ids instead of the real ids.
     int rc = ::faccessat(AT_FDCWD, sys::proc_fd_path((*fd)->get()).c_str(), mask, AT_EACCESS);
     reply_error(req, rc == 0 ? 0 : errno);

@@ -1,50 +1,81 @@
 // The operation table and connection setup (FUSE INIT): which kernel features fastfs asks for, and why.
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
+#include <initializer_list>
+
 #include "fastfs/sys/credentials.hpp"
 #include "handlers.hpp"
 
 namespace fastfs::fuse {
 namespace {
 
-void want_if_capable(fuse_conn_info* conn, unsigned capability) {
-    if (conn->capable & capability) conn->want |= capability;
+// Asks for each flag the kernel offers. One flag per call: fuse_set_feature_flag() takes every bit it is
+// given as soon as the kernel offers one of them, and libfuse fails INIT if we want one it does not offer.
+void want(fuse_conn_info* conn, std::initializer_list<uint64_t> flags) {
+    for (uint64_t flag : flags)
+        fuse_set_feature_flag(conn, flag);
+}
+void do_not_want(fuse_conn_info* conn, std::initializer_list<uint64_t> flags) {
+    for (uint64_t flag : flags)
+        fuse_unset_feature_flag(conn, flag);
+}
+
+// Passthrough wherever it can work, and one line at mount saying whether it does, and why not.
+bool negotiate_passthrough(fuse_conn_info* conn, const MountConfig& config) {
+    constexpr uint64_t kCapSysAdmin = uint64_t(1) << 21;
+    const char* why_not = nullptr;
+    if (!config.passthrough)
+        why_not = "passthrough=off";
+    else if (config.writeback_cache)
+        why_not = "the kernel does not combine it with writeback_cache";
+    else if (!(conn->capable_ext & FUSE_CAP_PASSTHROUGH))
+        why_not = "this kernel does not offer it (Linux 6.9+, CONFIG_FUSE_PASSTHROUGH)";
+    else if (!(sys::daemon_identity().capabilities & kCapSysAdmin))
+        why_not = "registering backing files needs CAP_SYS_ADMIN (mount as root)";
+    if (why_not != nullptr) {
+        spdlog::info("passthrough off: {}; reads and writes go through fastfs", why_not);
+        return false;
+    }
+    fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH);
+    // The backing files are on ordinary filesystems: one level of stacking. A backing that is itself
+    // stacked (overlayfs, another FUSE passthrough) refuses registration, and those files use the page cache.
+    conn->max_backing_stack_depth = 1;
+    spdlog::info("passthrough on: the kernel reads and writes regular files on their backing files itself");
+    return true;
 }
 
 void init(void* userdata, fuse_conn_info* conn) {
     auto& ctx = *static_cast<MountContext*>(userdata);
     const MountConfig& config = ctx.config;
 
-    if (config.splice) {
-        want_if_capable(conn, FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
-        want_if_capable(conn, FUSE_CAP_SPLICE_READ);
-    } else {
-        conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_SPLICE_READ);
-    }
+    if (config.splice)
+        want(conn, {FUSE_CAP_SPLICE_WRITE, FUSE_CAP_SPLICE_MOVE, FUSE_CAP_SPLICE_READ});
+    else
+        do_not_want(conn, {FUSE_CAP_SPLICE_WRITE, FUSE_CAP_SPLICE_MOVE, FUSE_CAP_SPLICE_READ});
     // Listing a directory usually means stat'ing its entries next: send attributes with the names.
-    want_if_capable(conn, FUSE_CAP_READDIRPLUS);
-    want_if_capable(conn, FUSE_CAP_READDIRPLUS_AUTO);
-    want_if_capable(conn, FUSE_CAP_PARALLEL_DIROPS);
-    want_if_capable(conn, FUSE_CAP_ASYNC_READ);
-    want_if_capable(conn, FUSE_CAP_ATOMIC_O_TRUNC);
-    want_if_capable(conn, FUSE_CAP_IOCTL_DIR);        // `fastfs stats` asks the mount's root directory
-    want_if_capable(conn, FUSE_CAP_AUTO_INVAL_DATA);  // drop cached pages when the backing file changed
-    want_if_capable(conn, FUSE_CAP_CACHE_SYMLINKS);
+    want(conn, {FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO});
+    want(conn,
+         {FUSE_CAP_PARALLEL_DIROPS, FUSE_CAP_ASYNC_READ, FUSE_CAP_ATOMIC_O_TRUNC, FUSE_CAP_CACHE_SYMLINKS});
+    want(conn, {FUSE_CAP_IOCTL_DIR});        // `fastfs stats` asks the mount's root directory
+    want(conn, {FUSE_CAP_AUTO_INVAL_DATA});  // drop cached pages when the backing file changed
     // Locks stay local to this host's kernel (the default when these are not requested).
-    conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+    do_not_want(conn, {FUSE_CAP_POSIX_LOCKS, FUSE_CAP_FLOCK_LOCKS});
+    // No security.capability lookup before every write; we clear suid/sgid instead (kernel_features.hpp).
+    want(conn, {FUSE_CAP_HANDLE_KILLPRIV_V2});
 
-    if (config.default_permissions)
-        want_if_capable(conn, FUSE_CAP_POSIX_ACL);  // the kernel enforces ACLs too
+    if (config.default_permissions) want(conn, {FUSE_CAP_POSIX_ACL});  // the kernel enforces ACLs too
     // Let the backing filesystem apply the caller's umask itself, so default ACLs combine with it as they
     // would natively. Needs a per-thread umask; without one, keep the kernel applying it.
-    if ((conn->capable & FUSE_CAP_DONT_MASK) && sys::CallerUmask::thread_umask_supported()) {
-        conn->want |= FUSE_CAP_DONT_MASK;
+    if (sys::CallerUmask::thread_umask_supported() && fuse_set_feature_flag(conn, FUSE_CAP_DONT_MASK))
         ctx.thread_umask = true;
-    }
     if (config.writeback_cache)
-        want_if_capable(conn, FUSE_CAP_WRITEBACK_CACHE);
+        want(conn, {FUSE_CAP_WRITEBACK_CACHE});
     else
-        conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+        do_not_want(conn, {FUSE_CAP_WRITEBACK_CACHE});
+    ctx.passthrough = negotiate_passthrough(conn, config);
+    if (config.io_uring && !(conn->capable_ext & FUSE_CAP_OVER_IO_URING))
+        spdlog::warn("io_uring: the kernel does not offer FUSE over io_uring on this mount; using /dev/fuse");
 
     conn->max_write = kMaxRequestBytes;
     conn->max_read = kMaxRequestBytes;
@@ -53,7 +84,7 @@ void init(void* userdata, fuse_conn_info* conn) {
     conn->congestion_threshold = 48;
     conn->time_gran = 1;
     spdlog::debug("FUSE connection: protocol {}.{}, capable {:#x}, want {:#x}", conn->proto_major,
-                  conn->proto_minor, conn->capable, conn->want);
+                  conn->proto_minor, conn->capable_ext, conn->want_ext);
 }
 
 fuse_lowlevel_ops make_operations() {

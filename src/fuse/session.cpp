@@ -14,7 +14,6 @@
 #include "fastfs/sys/logging.hpp"
 #include "fastfs/sys/syscalls.hpp"
 #include "kernel_cache.hpp"
-#include "kernel_features.hpp"
 
 namespace fastfs::fuse {
 namespace {
@@ -39,6 +38,7 @@ bool build_args(const MountConfig& config, FuseArgs& out) {
     if (config.allow_root) ok = ok && add("allow_root");
     if (config.default_permissions) ok = ok && add("default_permissions");
     if (config.read_only) ok = ok && add("ro");
+    if (config.io_uring) ok = ok && add("io_uring");
     for (const auto& opt : config.kernel_options)
         ok = ok && add(opt);
     ok = ok && fuse_opt_add_arg(&out.args, "fastfs") == 0;
@@ -139,8 +139,6 @@ int run_session(const MountConfig& config) {
         spdlog::warn(
             "allow_other with no_default_permissions: the kernel does not check file modes, and fastfs acts "
             "as root for reads and opens: every user reaches every file");
-    if (!request_killpriv_v2(se.get()))
-        spdlog::warn("cannot amend INIT: every write will cost an extra security.capability lookup");
     if (!config.foreground) {
         // Only now: the parent exits 0 once the mount exists, so `fastfs A B && ls B` works.
         if (fuse_daemonize(0) != 0) {

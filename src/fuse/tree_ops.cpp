@@ -21,6 +21,7 @@
 #include "fastfs/ioctl_abi.h"
 #include "fastfs/sys/credentials.hpp"
 #include "handlers.hpp"
+#include "kernel_cache.hpp"
 
 namespace fastfs::fuse {
 namespace {
@@ -87,13 +88,13 @@ void record(MountContext& ctx, const copy::TreeCounts& counts) {
     ctx.counters.tree_files.add(counts.files);
     ctx.counters.tree_bytes_reflinked.add(counts.bytes_shared);
     ctx.counters.tree_bytes_copied.add(counts.bytes_copied);
-    ctx.counters.tree_bytes_hole.add(counts.bytes_holes);
 }
 
 struct Checked {
     std::shared_ptr<OpenFile> parent, source;
     std::string name;
     copy::TreeMode mode;
+    RequestFd parent_fd{-1}, source_fd{-1};  // directories keep their descriptors: these borrow them
 };
 
 // The request's parts, checked: the directory it was issued on, the token's source directory, the name.
@@ -109,7 +110,32 @@ sys::Result<Checked> check(fuse_req_t req, fuse_file_info* fi, const fastfs_tree
     auto source = ctx.clone_tokens.redeem(request.token, fuse_req_ctx(req)->uid);
     if (!source) return sys::fail(EBADF);  // unknown, expired, another user's, or its source was closed
     if (!source->dir) return sys::fail(ENOTDIR);
-    return Checked{std::move(parent), std::move(source), std::move(*name), *mode};
+    auto parent_fd = request_fd(req, *parent, Access::read);
+    if (!parent_fd) return sys::fail(parent_fd.error());
+    auto source_fd = request_fd(req, *source, Access::read);
+    if (!source_fd) return sys::fail(source_fd.error());
+    return Checked{std::move(parent), std::move(source), std::move(*name), *mode, *parent_fd, *source_fd};
+}
+
+// Every read, search and creation of the walk is the caller's; the walk never calls the node table, which
+// would take the daemon's rights back. The modes are set explicitly at the end, so the hidden tree is
+// private (umask 077) while it is built.
+std::expected<copy::TreeCounts, copy::TreeCopyError> copy_as_caller(fuse_req_t req, const Checked& checked,
+                                                                    const copy::TreeCopyOptions& options) {
+    auto as_caller = act_as_caller(req);
+    sys::CallerUmask umask(077);
+    return copy::copy_tree(checked.source_fd.get(), checked.parent_fd.get(), checked.name, options);
+}
+
+// Made behind the kernel's back: it may cache "no such name" for DST, and the parent's attributes and
+// listing. Sent from here, before the reply, so that a lookup right after the command sees DST. This request
+// holds no inode lock; the parent's lock may be held by requests in that directory, which other threads
+// serve (tree copies take at most half of them).
+void invalidate_new_entry(MountContext& ctx, const OpenFile& parent, const std::string& name) {
+    uint64_t parent_id = ctx.nodes->node_id(*parent.node);
+    int rc = fuse_lowlevel_notify_inval_entry(ctx.session, parent_id, name.c_str(), name.size());
+    if (rc != 0 && rc != -ENOENT) spdlog::debug("invalidating a new tree's name: {}", std::strerror(-rc));
+    invalidate_now(ctx.session, parent_id);
 }
 
 int run_tree_copy(fuse_req_t req, fuse_file_info* fi, fastfs_tree_copy& request) {
@@ -131,13 +157,7 @@ int run_tree_copy(fuse_req_t req, fuse_file_info* fi, fastfs_tree_copy& request)
         slot->update(done, total);
     };
     options.caps = &ctx.copy_caps;
-    // Every read, search and creation below is the caller's; the walk never calls the node table, which would
-    // switch the thread back to the daemon's rights. The modes are set explicitly at the end, so the hidden
-    // tree is private (umask 077) while it is built.
-    act_as_caller(req);
-    sys::CallerUmask umask(077);
-    auto copied =
-        copy::copy_tree(checked->source->fd.get(), checked->parent->fd.get(), checked->name, options);
+    auto copied = copy_as_caller(req, *checked, options);
     if (!copied) {
         request.done = to_abi(slot->progress().done);
         set_failed_path(request, copied.error().path);
@@ -147,9 +167,7 @@ int run_tree_copy(fuse_req_t req, fuse_file_info* fi, fastfs_tree_copy& request)
     }
     request.done = to_abi(*copied);
     record(ctx, *copied);
-    // Made behind the kernel's back: it may cache "no such name" for the new name.
-    ctx.notifications.post(
-        {fs::BackingChange::Kind::entry, ctx.nodes->node_id(*checked->parent->node), 0, checked->name, {}});
+    invalidate_new_entry(ctx, *checked->parent, checked->name);
     return 0;
 }
 

@@ -20,6 +20,7 @@ namespace {
 struct XattrTarget {
     fs::SharedFd fd;
     std::string path;
+    CallerScope as_caller;
 };
 
 // Resolves the node to a path usable by the *xattr calls, or replies with an error and returns nullopt.
@@ -38,8 +39,7 @@ std::optional<XattrTarget> target(fuse_req_t req, fuse_ino_t ino, int symlink_er
     std::string path = sys::proc_fd_path((*fd)->get());
     // The backing judges by the caller's rights: write access for user.*, CAP_SYS_ADMIN for trusted.*
     // (also to see those names in a listing), the security module's rules for security.*.
-    act_as_caller(req);
-    return XattrTarget{std::move(*fd), std::move(path)};
+    return XattrTarget{std::move(*fd), std::move(path), act_as_caller(req)};
 }
 
 // getxattr and listxattr share the protocol: size 0 asks for the size, otherwise for the bytes.

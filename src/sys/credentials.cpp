@@ -157,19 +157,28 @@ void act_as(const Identity& who) {
     // An unprivileged daemon (a user's own mount) cannot change its ids; it only ever serves its owner.
     if (daemon.uid != 0) return;
     uint64_t capabilities = who.capabilities & daemon.capabilities;
-    if (current && current->uid == who.uid && current->gid == who.gid && current->groups == who.groups &&
-        current->capabilities == capabilities)
-        return;
-    // Groups and gid before the uid: once the fsuid is unprivileged they could still be changed (setgroups
-    // needs CAP_SETGID, which setfsuid leaves alone), but this order never depends on that.
-    if (!current || current->groups != who.groups)
+    bool same_ids =
+        current && current->uid == who.uid && current->gid == who.gid && current->groups == who.groups;
+    if (same_ids && current->capabilities == capabilities) return;
+    if (!same_ids) {
+        // setgroups and setfsgid need CAP_SETGID, setfsuid CAP_SETUID, in the effective set: a thread acting
+        // as a caller does not have them, so it takes its own back first (and an unknown thread may not
+        // either).
+        if (!current || current->capabilities != daemon.capabilities)
+            write_effective_capabilities(read_capabilities(), daemon.capabilities);
         ::syscall(SYS_setgroups, who.groups.size(), who.groups.data());
-    if (!current || current->gid != who.gid) ::setfsgid(who.gid);
-    if (!current || current->uid != who.uid) ::setfsuid(who.uid);
+        ::setfsgid(who.gid);
+        ::setfsuid(who.uid);
+    }
     // setfsuid itself drops the filesystem capabilities when leaving uid 0 and restores them when coming
     // back: read what is effective now and set exactly what the caller holds.
     CapabilitySets sets = read_capabilities();
     if (sets.effective != capabilities) write_effective_capabilities(sets, capabilities);
+    // A switch that did not take would leave every later call judged as someone else: never remember one.
+    if (::setfsuid(uid_t(-1)) != int(who.uid) || ::setfsgid(gid_t(-1)) != int(who.gid)) {
+        current.reset();
+        return;
+    }
     current = who;
     current->capabilities = capabilities;
 }

@@ -239,6 +239,29 @@ def fastfs_mount(binary: str, backing: Path, options: str | None = None, extra_a
             shutil.rmtree(work, ignore_errors=True)
 
 
+# ---- trees and verdicts ---------------------------------------------------------------------------------------
+
+def make_tree(root: Path, entries) -> None:
+    """Makes `root` and, in order, each (relative path, "file" or "dir", mode, uid, gid, content) entry."""
+    root.mkdir()
+    root.chmod(0o755)
+    for rel, kind, mode, uid, gid, content in entries:
+        p = root / rel
+        if kind == "dir":
+            p.mkdir()
+        else:
+            p.write_bytes(content)
+        os.chown(p, uid, gid)
+        os.chmod(p, mode)  # after chown: chown clears setuid/setgid
+
+
+def verdict(problems: list[str]) -> int:
+    """Prints each problem and returns the exit code: pass without problems, fail with any."""
+    for p in problems:
+        print("FAIL: " + p)
+    return EXIT_FAIL if problems else EXIT_PASS
+
+
 # ---- process sampling -------------------------------------------------------------------------------------
 
 def fd_count(pid: int) -> int:

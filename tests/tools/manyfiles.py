@@ -166,9 +166,7 @@ def main(argv=None) -> int:
                         problems.append(f"the daemon died: {m.log()[-1500:]}")
     except H.SetupError as e:
         return H.exit_for_setup_error(e)
-    for p in problems:
-        print("FAIL: " + p)
-    return H.EXIT_FAIL if problems else H.EXIT_PASS
+    return H.verdict(problems)
 
 
 if __name__ == "__main__":

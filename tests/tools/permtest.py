@@ -52,15 +52,7 @@ TREE = [
 
 
 def build_tree(root: Path) -> None:
-    root.mkdir()
-    for rel, kind, mode, uid, gid, content in TREE:
-        p = root / rel
-        if kind == "dir":
-            p.mkdir()
-        else:
-            p.write_bytes(content)
-        os.chown(p, uid, gid)
-        os.chmod(p, mode)  # after chown: chown clears setuid/setgid
+    H.make_tree(root, TREE)
 
 
 # ---- the probe: runs as the unprivileged user -------------------------------------------------------------
@@ -346,9 +338,7 @@ def main(argv=None) -> int:
         return H.exit_for_setup_error(e)
     except FileNotFoundError as e:
         problems = [f"expected file missing: {e}"]
-    for p in problems:
-        print("FAIL: " + p)
-    return H.EXIT_FAIL if problems else H.EXIT_PASS
+    return H.verdict(problems)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_vi
 // /dev/fuse usable by this process; for a non-root user, a setuid fusermount3, write access to the
 // mountpoint and, for allow_other, user_allow_other in /etc/fuse.conf.
 Checked<void> check_mount_permission(const fuse::MountConfig& config);
+// With -o io_uring: the library has it and the kernel has it turned on (one clear error if not).
+Checked<void> check_io_uring(const fuse::MountConfig& config);
 
 // The filesystem type mounted exactly at `canonical_path` (e.g. "fuse.fastfs"), from /proc/self/mountinfo.
 std::optional<std::string> mounted_type_at(const std::filesystem::path& canonical_path);

@@ -38,6 +38,12 @@ struct MountConfig {
     unsigned max_threads = 0;  // 0: an automatic number
     size_t fd_cache_size = 0;  // 0: derived from RLIMIT_NOFILE
     bool splice = true;        // splice read/write where libfuse can
+    // The kernel reads and writes regular files itself on the backing files (FUSE passthrough), where it
+    // can: a root daemon, a kernel that offers it, no writeback_cache. -o passthrough=off turns it off.
+    bool passthrough = true;
+    // Requests through io_uring queues instead of /dev/fuse reads and writes (needs the fuse module's
+    // enable_uring parameter on).
+    bool io_uring = false;
 };
 
 // Mounts, serves until unmounted or signalled, and unmounts. Returns the process exit code. Errors are

@@ -22,6 +22,7 @@
 #include "fastfs/fs/descriptor_budget.hpp"
 #include "fastfs/fs/node_table.hpp"
 #include "fastfs/fuse/mount_config.hpp"
+#include "fastfs/fuse/passthrough_files.hpp"
 #include "fastfs/stats/counters.hpp"
 #include "fastfs/sys/credentials.hpp"
 
@@ -52,21 +53,26 @@ class WriterMark {
 
 // One open file or directory of the kernel's (fi->fh points to it).
 struct OpenFile {
-    OpenFile(sys::UniqueFd backing, int open_flags, fs::Node* of, fs::DescriptorBudget::Hold counted,
-             std::unique_ptr<DirStream> stream = nullptr)
+    // `backing`: the backing descriptor, kept for the open's life; for a passthrough open none is kept (the
+    // kernel holds the backing file) and `backing_id` names it. `backing_flags`: what `fd` was (or would be)
+    // opened with. `writer`: counts it among the node's writers (see fs::Node::writers).
+    OpenFile(sys::UniqueFd backing, int open_flags, int backing_open_flags, fs::Node* of, bool writer,
+             fs::DescriptorBudget::Hold counted, std::unique_ptr<DirStream> stream = nullptr)
         : fd(std::move(backing)),
           flags(open_flags),
+          backing_flags(backing_open_flags),
           node(of),
           dir(std::move(stream)),
-          writer((open_flags & O_ACCMODE) != O_RDONLY ? WriterMark(of) : WriterMark()),
+          writer_mark(writer ? WriterMark(of) : WriterMark()),
           descriptor(std::move(counted)) {}
 
     sys::UniqueFd fd;
-    int flags;  // the open flags the kernel sent (O_ACCMODE tells read/write access)
+    int flags;          // the open flags the kernel sent (O_ACCMODE tells read/write access)
+    int backing_flags;  // the flags of the backing open (O_APPEND kept: positioned writes must say so)
     fs::Node* node;
-    std::unique_ptr<DirStream> dir;               // directories only
-    bool backing_appends = false;                 // `fd` was opened O_APPEND: positioned writes must say so
-    const WriterMark writer;                      // counts it among the node's writers when open for writing
+    std::unique_ptr<DirStream> dir;  // directories only
+    int32_t backing_id = 0;          // a passthrough open's backing file (0: none)
+    const WriterMark writer_mark;
     const fs::DescriptorBudget::Hold descriptor;  // counts `fd` against its opener's share
 };
 
@@ -227,9 +233,9 @@ struct MountContext {
     OpenFiles open_files;
     PendingNotifications notifications;
     CallerIdentities callers;
+    PassthroughFiles passthrough_files;
+    bool passthrough = false;   // negotiated at INIT: regular files open in passthrough mode where they can
     bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
-    std::atomic<bool> killpriv_v2{false};  // the kernel left clearing suid/sgid to us (kernel_features.hpp)
-    std::atomic<uint64_t> init_unique{0};  // the INIT request being answered, while it is
 
     // The timeouts for a reply about an inode on backing filesystem `dev`: the options' if given, else
     // long if `dev` is watched. The first reply about a new filesystem starts watching it.

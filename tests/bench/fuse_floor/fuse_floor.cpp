@@ -212,17 +212,13 @@ void truncate_on_open(Node& node, const fuse_file_info* fi) {
 // the operations
 
 void floor_init(void*, fuse_conn_info* conn) {
-    auto want_if_capable = [conn](unsigned capability) {
-        if (conn->capable & capability) conn->want |= capability;
-    };
-    want_if_capable(FUSE_CAP_READDIRPLUS);
-    want_if_capable(FUSE_CAP_READDIRPLUS_AUTO);
-    want_if_capable(FUSE_CAP_PARALLEL_DIROPS);
-    want_if_capable(FUSE_CAP_ASYNC_READ);
-    want_if_capable(FUSE_CAP_ATOMIC_O_TRUNC);
-    want_if_capable(FUSE_CAP_AUTO_INVAL_DATA);
-    want_if_capable(FUSE_CAP_CACHE_SYMLINKS);
-    conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_WRITEBACK_CACHE);
+    // One flag per call: fuse_set_feature_flag() takes every bit it is given once the kernel offers one.
+    for (uint64_t flag :
+         {FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO, FUSE_CAP_PARALLEL_DIROPS, FUSE_CAP_ASYNC_READ,
+          FUSE_CAP_ATOMIC_O_TRUNC, FUSE_CAP_AUTO_INVAL_DATA, FUSE_CAP_CACHE_SYMLINKS})
+        fuse_set_feature_flag(conn, flag);
+    for (uint64_t flag : {FUSE_CAP_POSIX_LOCKS, FUSE_CAP_FLOCK_LOCKS, FUSE_CAP_WRITEBACK_CACHE})
+        fuse_unset_feature_flag(conn, flag);
     // Splice is left as libfuse sets it: without a write_buf handler it reads every request, data
     // included, with one read(2), which is the cheapest way to receive data nobody looks at.
     conn->max_write = kMaxRequestBytes;
@@ -702,7 +698,7 @@ void floor_statfs(fuse_req_t req, fuse_ino_t) {
 
 // Extended attributes are answered with ENOSYS, which the kernel remembers (fc->no_getxattr): it then
 // fails every later getxattr itself, without a request. That matters for writes: this superblock lacks
-// SB_NOSEC (fastfs gets it by amending INIT with HANDLE_KILLPRIV_V2, src/fuse/kernel_features.cpp), so
+// SB_NOSEC (fastfs gets it by negotiating HANDLE_KILLPRIV_V2, src/fuse/kernel_features.hpp), so
 // before every write(2) the kernel looks up "security.capability" to see whether it must be removed.
 // After the first ENOSYS that lookup costs nothing, as with fastfs; EOPNOTSUPP or ENODATA would not be
 // remembered and would add a round trip to every write.

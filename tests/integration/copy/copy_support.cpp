@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <regex>
@@ -134,6 +136,15 @@ PythonCopy python_copy(const fs::path& src, const fs::path& dst, const CopyRange
         words >> result.error_name >> after >> result.copied;
     }
     return result;
+}
+
+bool copy_requests_are_64_bit() {
+    utsname host{};
+    if (::uname(&host) != 0) return false;
+    unsigned major = 0, minor = 0;
+    if (std::sscanf(host.release, "%u.%u", &major, &minor) != 2) return false;
+    bool kernel_sends_64 = major > 6 || (major == 6 && minor >= 18);
+    return kernel_sends_64 && FASTFS_LIBFUSE_ANSWERS_COPY_FILE_RANGE_64;
 }
 
 }  // namespace fastfs::test::copy_it

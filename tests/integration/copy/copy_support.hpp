@@ -61,4 +61,9 @@ struct CopyRange {
 };
 PythonCopy python_copy(const fs::path& src, const fs::path& dst, const CopyRange& range);
 
+// Whether one FUSE COPY_FILE_RANGE request can copy more than 4 GiB: the kernel sends COPY_FILE_RANGE_64
+// (6.18 and later) and the libfuse fastfs is built with answers it (3.18 and later). Otherwise a request
+// copies at most a page below 4 GiB and the application calls again for the rest.
+bool copy_requests_are_64_bit();
+
 }  // namespace fastfs::test::copy_it

@@ -12,8 +12,15 @@ add_executable(copy_integration_tests
   ${CMAKE_CURRENT_LIST_DIR}/cross_fs_copy_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/file_flags_test.cpp)
 target_include_directories(copy_integration_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../posix)
+# libfuse 3.18 answers COPY_FILE_RANGE_64, so one request may copy more than 4 GiB (src/fuse/copy_ops.cpp).
+if(FASTFS_LIBFUSE_VERSION VERSION_GREATER_EQUAL 3.18)
+  set(copy_it_libfuse_copy_64 1)
+else()
+  set(copy_it_libfuse_copy_64 0)
+endif()
 target_compile_definitions(copy_integration_tests PRIVATE
-  FASTFS_COPY_CFR_SCRIPT="${CMAKE_CURRENT_LIST_DIR}/cfr.py")
+  FASTFS_COPY_CFR_SCRIPT="${CMAKE_CURRENT_LIST_DIR}/cfr.py"
+  FASTFS_LIBFUSE_ANSWERS_COPY_FILE_RANGE_64=${copy_it_libfuse_copy_64})
 target_link_libraries(copy_integration_tests PRIVATE fastfs_test_support GTest::gtest_main)
 # One label: gtest_discover_tests flattens a list ("integration;copy" arrives as LABELS=integration and a
 # stray property "copy"). `ctest -L integration` and `ctest -L copy` both match it (-L is a regex).

@@ -1,14 +1,16 @@
 #!/bin/bash
 # Builds the .deb from the build tree with CPack and checks what an operator would get from it.
 #
-# usage: deb_test.sh BUILD_DIR VERSION
+# usage: deb_test.sh BUILD_DIR VERSION LIBFUSE
+#   LIBFUSE: bundled (libfuse linked statically, cmake/Libfuse.cmake) or system (the system's libfuse3)
 
 BUILD_DIR=${1:?build directory}
 VERSION=${2:?project version}
+LIBFUSE=${3:?bundled or system}
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-require_tool cpack dpkg dpkg-deb dpkg-shlibdeps file
+require_tool cpack dpkg dpkg-deb dpkg-shlibdeps file readelf
 [ -f "$BUILD_DIR/CPackConfig.cmake" ] || cannot_set_up "no CPackConfig.cmake in $BUILD_DIR"
 
 make_scratch
@@ -34,18 +36,28 @@ expect_eq "$(dpkg-deb -f "$deb" Section)" admin "Section"
 [ -n "$(dpkg-deb -f "$deb" Description)" ] || fail "no Description"
 depends=$(dpkg-deb -f "$deb" Depends)
 log "Depends: $depends"
-# fuse3 by hand, the shared libraries by dpkg-shlibdeps.
+# fuse3 by hand (fusermount3, mount.fuse3), the shared libraries by dpkg-shlibdeps.
 depends_names=$(echo "$depends" | tr ',|' '\n' | sed 's/^ *//; s/[ (].*//')
-for package in fuse3 libfuse3-3 libc6 libstdc++6; do
+for package in fuse3 libc6 libstdc++6; do
     grep -qxF -- "$package" <<<"$depends_names" || fail "Depends lacks $package"
 done
+# A libfuse built with the project is inside the binary; a system one is a library package (libfuse3-4).
+libfuse_packages=$(grep -E '^libfuse' <<<"$depends_names" | tr '\n' ' ')
+case $LIBFUSE in
+bundled)
+    [ -z "$libfuse_packages" ] || fail "Depends names a libfuse library, yet libfuse is linked in: $libfuse_packages"
+    ;;
+system) [ -n "$libfuse_packages" ] || fail "Depends lacks the system's libfuse3 library" ;;
+*) fail "LIBFUSE must be bundled or system, not $LIBFUSE" ;;
+esac
 echo "$depends" | grep -q -- '-dev' && fail "Depends names a -dev package: $depends"
 
 # Files: the binary, the helper where mount(8) looks, the man page; nothing from the build or tests.
 dpkg-deb -c "$deb" | awk '{print $NF}' >"$SCRATCH/contents"
 for path in ./usr/bin/fastfs ./sbin/mount.fastfs ./usr/share/man/man8/fastfs.8.gz \
     ./usr/share/doc/fastfs/operations.md ./usr/share/doc/fastfs/containers.md \
-    ./usr/share/doc/fastfs/examples/mnt-fast.mount; do
+    ./usr/share/doc/fastfs/examples/mnt-fast.mount ./usr/sbin/fastfs-docker-plugin \
+    ./usr/lib/systemd/system/fastfs-docker-plugin.service; do
     grep -qx -- "$path" "$SCRATCH/contents" || fail "package lacks $path"
 done
 grep -Eq '(^|/)(build[^/]*|_CPack_Packages|var/tmp|work)/' "$SCRATCH/contents" &&
@@ -58,6 +70,11 @@ root=$SCRATCH/root
 dpkg -x "$deb" "$root" || fail "dpkg -x"
 [ -x "$root/usr/bin/fastfs" ] || fail "usr/bin/fastfs is not executable"
 [ -x "$root/sbin/mount.fastfs" ] || fail "sbin/mount.fastfs is not executable"
+needed=$(readelf -d "$root/usr/bin/fastfs" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+log "NEEDED: $needed"
+if [ "$LIBFUSE" = bundled ]; then
+    grep -q 'libfuse' <<<"$needed" && fail "the packaged fastfs loads a libfuse: $needed"
+fi
 version_output=$("$root/usr/bin/fastfs" --version 2>&1) || fail "packaged fastfs --version exited $?"
 expect_contains "$version_output" "$VERSION" "packaged fastfs --version"
 if command -v man >/dev/null; then
@@ -65,6 +82,13 @@ if command -v man >/dev/null; then
     expect_contains "$man_text" "mount.fastfs" "man page renders"
     [ ! -s "$SCRATCH/man.err" ] || fail "man page warnings: $(head -3 "$SCRATCH/man.err")"
 fi
+# The Docker volume plugin: runnable, and its unit starts the packaged program.
+plugin_version=$("$root/usr/sbin/fastfs-docker-plugin" --version 2>&1) || fail "packaged fastfs-docker-plugin --version exited $?"
+expect_contains "$plugin_version" "$VERSION" "packaged fastfs-docker-plugin --version"
+expect_contains "$("$root/usr/bin/fastfs" docker-plugin --version 2>&1)" "fastfs-docker-plugin $VERSION" \
+    "packaged fastfs docker-plugin finds the plugin in ../sbin"
+expect_eq "$(sed -n 's/^ExecStart=//p' "$root/usr/lib/systemd/system/fastfs-docker-plugin.service")" \
+    /usr/sbin/fastfs-docker-plugin "packaged unit's ExecStart"
 # The packaged helper in a fake run (-f): parses like mount(8) calls it and finds a fastfs to run.
 helper_output=$(PATH="$root/usr/bin:$PATH" "$root/sbin/mount.fastfs" /backing /mnt/fast -fv -o rw,allow_other 2>&1) ||
     fail "packaged mount.fastfs -fv exited $?"

@@ -20,6 +20,11 @@ foreach(case rslave userns)
   fastfs_ops_test(namespace.${case} namespace_test.sh ${case})
 endforeach()
 fastfs_ops_test(systemd_unit systemd_unit_test.sh)
-fastfs_ops_test(deb deb_test.sh ${PROJECT_BINARY_DIR} ${PROJECT_VERSION})
+if(FASTFS_LIBFUSE_BUNDLED)
+  set(ops_libfuse bundled)  # linked statically: the package must not depend on a libfuse3 library
+else()
+  set(ops_libfuse system)
+endif()
+fastfs_ops_test(deb deb_test.sh ${PROJECT_BINARY_DIR} ${PROJECT_VERSION} ${ops_libfuse})
 # cpack re-runs the whole install of the build tree; keep it away from tests that mount.
 set_tests_properties(ops.deb PROPERTIES RUN_SERIAL TRUE)
