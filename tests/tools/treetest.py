@@ -20,7 +20,8 @@ comparison does not change it) with fastfs mounted over it (allow_other):
   rights         uid 1000 without read access to one file gets EACCES naming it and no tree; copying into
                  a directory it cannot write gets EACCES; nothing left either way
   interrupted    killing the client part-way (SIGKILL) and Ctrl-C (SIGINT) leave nothing, and the daemon
-                 stays healthy: same descriptors, no open files counted, copies work after
+                 stays healthy: same descriptors, no open files counted, copies work after; Ctrl-C of
+                 the command copying outside a mount leaves nothing either
   concurrent     two copies of one source at once both complete (while uid 1000 lists the mount, so the
                  daemon's threads switch users); two to one DST: one wins, one EEXIST
   ext4 only      clone -r refused cleanly (no reflink); ENOSPC part-way on a small image leaves nothing
@@ -521,24 +522,8 @@ class Case:
         self.f.check(warm.returncode == 0, f"warm-up copy failed: {warm.stderr.strip()}")
         H.run(["rm", "-rf", str(out / "warm")])
         fds_before = daemon_fds(self.mount.pid)
-        for sig in (signal.SIGKILL, signal.SIGINT):
-            proc = subprocess.Popen([self.binary, "copy", "-r", "--reflink=never", str(self.via(src)),
-                                     str(self.via(out / "copy"))], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True)
-            # Part-way: the hidden tree holds a few files (never 64 until the rename).
-            def part_way():
-                hidden = self.leftovers(out)
-                return proc.poll() is not None or (hidden and len(os.listdir(out / hidden[0])) >= 3)
-            H.wait_until(part_way, 60, 0.002)
-            running = proc.poll() is None
-            proc.send_signal(sig)
-            _, err = proc.communicate(timeout=120)
-            name = signal.Signals(sig).name
-            self.f.check(running, f"{name}: the copy was not caught part-way (finished first)")
-            if sig == signal.SIGINT:
-                self.f.check(proc.returncode == 130 and "interrupted" in err,
-                             f"SIGINT: want exit 130 and a message, got {proc.returncode}: {err.strip()}")
-            self.f.check(os.listdir(out) == [], f"{name}: left {os.listdir(out)}")
+        for sig, through in ((signal.SIGKILL, True), (signal.SIGINT, True), (signal.SIGINT, False)):
+            self.interrupt_part_way(src, out, sig, through)
         self.f.check(self.mount.alive(), "the daemon died")
         stats = self.stats()
         # The stats command's own open directory is the one left.
@@ -550,6 +535,34 @@ class Case:
         again = self.fastfs("copy", "-r", str(self.via(src)), str(self.via(out / "after")))
         self.f.check(again.returncode == 0, f"a copy after the interruptions failed: {again.stderr.strip()}")
         H.run(["rm", "-rf", str(src), str(out)])
+
+    def interrupt_part_way(self, src: Path, out: Path, sig: int, through: bool) -> None:
+        """Starts a copy of `src` into `out`, sends `sig` once the hidden tree holds a few files (never all 64
+        before the rename): nothing may be left."""
+        where = "through the mount" if through else "outside the mount"
+        name = f"{signal.Signals(sig).name} {where}"
+        proc = subprocess.Popen([self.binary, "copy", "-r", "--reflink=never",
+                                 str(self.via(src) if through else src),
+                                 str(self.via(out / "copy") if through else out / "copy")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def part_way() -> bool:
+            if proc.poll() is not None:
+                return True
+            try:
+                hidden = self.leftovers(out)
+                return bool(hidden) and len(os.listdir(out / hidden[0])) >= 3
+            except FileNotFoundError:  # renamed into place meanwhile
+                return False
+        H.wait_until(part_way, 60, 0.002)
+        running = proc.poll() is None
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+        self.f.check(running, f"{name}: the copy was not caught part-way (finished first)")
+        if sig == signal.SIGINT:
+            self.f.check(proc.returncode == 130 and "interrupted" in err,
+                         f"{name}: want exit 130 and a message, got {proc.returncode}: {err.strip()}")
+        self.f.check(os.listdir(out) == [], f"{name}: left {os.listdir(out)}")
 
     # concurrent -------------------------------------------------------------------------------------------
     def concurrent(self) -> None:
