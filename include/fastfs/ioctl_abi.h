@@ -60,13 +60,20 @@
     X(passthrough_opens, COUNT, COUNTER)                \
     X(passthrough_refused, COUNT, COUNTER)              \
     X(passthrough_inode_cached, COUNT, COUNTER)         \
-    X(passthrough_backing_files, COUNT, GAUGE)
+    X(passthrough_backing_files, COUNT, GAUGE)          \
+    /* fastfs clone -r / copy -r: whole trees in one request (FASTFS_IOC_TREE_COPY) */ \
+    X(tree_requests, COUNT, COUNTER)                    \
+    X(tree_failures, COUNT, COUNTER)                    \
+    X(tree_files, COUNT, COUNTER)                       \
+    X(tree_bytes_reflinked, BYTES, COUNTER)             \
+    X(tree_bytes_copied, BYTES, COUNTER)
 
 #define FASTFS_STATS_ONE_MORE(name, unit, source) +1
 enum { FASTFS_STATS_COUNTER_COUNT = 0 FASTFS_STATS_COUNTERS(FASTFS_STATS_ONE_MORE) };
 #undef FASTFS_STATS_ONE_MORE
 
-/* Slots for counters: those in use and the reserved rest (version 1 had 29 in use and 16 reserved). */
+/* Slots for counters: those in use and the reserved rest (version 1 had 29 in use and 16 reserved; passthrough
+ * took 4 of them and the tree copies 5, 1 stays reserved). */
 #define FASTFS_STATS_SLOTS 45
 
 struct fastfs_stats {
@@ -79,7 +86,7 @@ struct fastfs_stats {
 };
 
 /* Step 1 of a clone, on the SOURCE file (opened for reading by the caller): returns a one-time token that
- * names this open file for the caller's next step. */
+ * names this open file for the caller's next step. For a tree copy, on the source directory. */
 struct fastfs_clone_token {
     __u64 token;
 };
@@ -93,8 +100,55 @@ struct fastfs_clone_request {
     __u64 length;
 };
 
+/* A whole directory tree in one request (`fastfs clone -r`, `fastfs copy -r`). Issued on the directory that
+ * will hold the new tree (opened by the caller), with a token from FASTFS_IOC_CLONE_SOURCE on the SOURCE
+ * directory (opened for reading by the caller). The daemon walks the source and builds the copy on the
+ * backing filesystem as the caller, under a hidden temporary name renamed to `name` only when complete
+ * (`name` must not exist): all or nothing. An interrupted request (a signal to the caller) stops the copy and
+ * leaves nothing. On failure the ioctl returns -1 with errno and still fills `done` (how far it got) and
+ * failed_path. EBADF: the token is unknown, expired, another user's, or its directory was closed; EBUSY: too
+ * many tree copies run (a user may run 4, all users together half the daemon's threads). */
+#define FASTFS_TREE_NAME_MAX 256 /* NAME_MAX + 1 */
+#define FASTFS_TREE_PATH_MAX 1024
+enum {
+    FASTFS_TREE_CLONE = 1u << 0,      /* every regular file shares all its blocks, or the copy fails */
+    FASTFS_TREE_NO_REFLINK = 1u << 1, /* new blocks for every file (cp --reflink=never) */
+    FASTFS_TREE_MEASURE = 1u << 2,    /* count the source first, so progress has totals */
+};
+struct fastfs_tree_counts {
+    __u64 files;       /* regular files made (hard links not counted) */
+    __u64 directories; /* including the tree's top directory */
+    __u64 symlinks;
+    __u64 specials; /* fifos, sockets, device nodes */
+    __u64 hard_links;
+    __u64 bytes;        /* apparent size of the regular files made */
+    __u64 bytes_shared; /* data shared with the source (reflinks) */
+    __u64 bytes_copied; /* data written anew */
+    __u64 bytes_holes;  /* holes kept: neither read nor written */
+};
+struct fastfs_tree_copy {
+    /* in */
+    __u64 token;
+    __u32 flags; /* FASTFS_TREE_* */
+    __u32 reserved_in;
+    char name[FASTFS_TREE_NAME_MAX]; /* one path component, NUL-terminated */
+    /* out, also on failure */
+    struct fastfs_tree_counts done;
+    __u64 reserved_out[4];
+    char failed_path[FASTFS_TREE_PATH_MAX]; /* the entry that failed, relative to the source ("" = the top) */
+};
+
+/* Progress of a tree copy in progress, asked from a second thread on any file or directory of the mount. */
+struct fastfs_tree_progress {
+    __u64 token; /* in: the token the copy was started with */
+    struct fastfs_tree_counts done;
+    struct fastfs_tree_counts total; /* with FASTFS_TREE_MEASURE once measured, else zeros */
+};
+
 #define FASTFS_IOC_GET_STATS _IOR(FASTFS_IOCTL_MAGIC, 1, struct fastfs_stats)
 #define FASTFS_IOC_CLONE_SOURCE _IOR(FASTFS_IOCTL_MAGIC, 2, struct fastfs_clone_token)
 #define FASTFS_IOC_CLONE_INTO _IOW(FASTFS_IOCTL_MAGIC, 3, struct fastfs_clone_request)
+#define FASTFS_IOC_TREE_COPY _IOWR(FASTFS_IOCTL_MAGIC, 4, struct fastfs_tree_copy)
+#define FASTFS_IOC_TREE_PROGRESS _IOWR(FASTFS_IOCTL_MAGIC, 5, struct fastfs_tree_progress)
 
 #endif /* FASTFS_IOCTL_ABI_H */

@@ -13,6 +13,7 @@
 #include "fastfs/cli/help.hpp"
 #include "fastfs/cli/mount_command.hpp"
 #include "fastfs/cli/stats_command.hpp"
+#include "fastfs/cli/tree_command.hpp"
 
 namespace fastfs::cli {
 namespace {
@@ -21,6 +22,7 @@ struct ToolArguments {
     std::string first;   // MOUNTPOINT for stats, SRC for clone/copy
     std::string second;  // DST
     bool json = false;
+    bool recursive = false;
     std::string reflink = "auto";
 };
 
@@ -50,13 +52,20 @@ void add_tools(CLI::App& app, ToolArguments& tool) {
 
     auto* clone =
         add_tool(app, "clone", "make DST share all of SRC's blocks (reflink) or fail; never copies");
-    clone->add_option("SRC", tool.first, "file to clone")->required();
-    clone->add_option("DST", tool.second, "new file, or directory to clone into")->required();
+    clone->add_option("SRC", tool.first, "file (or directory, with -r) to clone")->required();
+    clone->add_option("DST", tool.second, "new file, or directory to clone into (with -r: a new directory)")
+        ->required();
+    clone->add_flag(
+        "-r,--recursive", tool.recursive,
+        "clone the directory tree SRC as the new directory DST, every file a reflink, all or nothing");
 
     auto* copy =
         add_tool(app, "copy", "copy SRC to DST by the fastest path: reflink, else sparse extent copy");
-    copy->add_option("SRC", tool.first, "file to copy")->required();
-    copy->add_option("DST", tool.second, "new file, or directory to copy into")->required();
+    copy->add_option("SRC", tool.first, "file (or directory, with -r) to copy")->required();
+    copy->add_option("DST", tool.second, "new file, or directory to copy into (with -r: a new directory)")
+        ->required();
+    copy->add_flag("-r,--recursive", tool.recursive,
+                   "copy the directory tree SRC as the new directory DST (like cp -a), all or nothing");
     copy->add_option("--reflink", tool.reflink,
                      "auto (default), never, or always (= fastfs clone: share blocks or fail)")
         ->type_name("WHEN");
@@ -68,14 +77,30 @@ void add_tools(CLI::App& app, ToolArguments& tool) {
     plugin->set_help_flag();
 }
 
+copy::TreeMode tree_mode(copy::ReflinkMode reflink) {
+    switch (reflink) {
+        case copy::ReflinkMode::kAlways:
+            return copy::TreeMode::kClone;
+        case copy::ReflinkMode::kNever:
+            return copy::TreeMode::kNoReflink;
+        case copy::ReflinkMode::kAuto:
+            break;
+    }
+    return copy::TreeMode::kAuto;
+}
+
 int dispatch(const CLI::App& app, const MountRequest& mount, const ToolArguments& tool) {
     if (app.got_subcommand("docker-plugin"))
         return run_docker_plugin(app.get_subcommand("docker-plugin")->remaining());
     if (app.got_subcommand("stats")) return run_stats(tool.first, tool.json);
-    if (app.got_subcommand("clone")) return run_clone(tool.first, tool.second);
+    if (app.got_subcommand("clone")) {
+        if (tool.recursive) return run_tree(copy::TreeMode::kClone, tool.first, tool.second);
+        return run_clone(tool.first, tool.second);
+    }
     if (app.got_subcommand("copy")) {
         auto reflink = parse_reflink_mode(tool.reflink);
         if (!reflink) return report(reflink.error());
+        if (tool.recursive) return run_tree(tree_mode(*reflink), tool.first, tool.second);
         // FICLONE cannot pass through FUSE; clone knows how to ask a fastfs daemon instead.
         if (*reflink == copy::ReflinkMode::kAlways) return run_clone(tool.first, tool.second);
         return run_copy(tool.first, tool.second, *reflink);

@@ -18,23 +18,6 @@
 namespace fastfs::cli {
 namespace {
 
-// ENOTTY (the kernel's answer when no one knows the command) means the file is not in a fastfs mount.
-// Returns the token, nullopt outside fastfs, or the error.
-Checked<std::optional<__u64>> request_clone_token(int source_fd, const std::string& source) {
-    fastfs_clone_token token{};
-    if (sys::retry_eintr([&] { return ::ioctl(source_fd, FASTFS_IOC_CLONE_SOURCE, &token); }) == 0)
-        return std::optional<__u64>(token.token);
-    int error = errno;
-    if (error == ENOTTY) return std::optional<__u64>();
-    return runtime_error("cannot clone " + source + ": " + errno_text(error));
-}
-
-// A fastfs mount answers its stats ioctl, or refuses it to users other than root and its owner (EACCES).
-bool inside_fastfs(int dir_fd) {
-    fastfs_stats probe{};
-    return ::ioctl(dir_fd, FASTFS_IOC_GET_STATS, &probe) == 0 || errno == EACCES;
-}
-
 std::string refusal_message(const std::string& source, int error, bool through_fastfs) {
     if (error == EOPNOTSUPP || error == EXDEV || error == EINVAL)
         return "cannot clone " + source + ": the " + std::string(through_fastfs ? "backing " : "") +
@@ -72,6 +55,21 @@ Checked<std::optional<__u64>> choose_route(const OpenedSource& src, const Destin
 }
 
 }  // namespace
+
+Checked<std::optional<__u64>> request_clone_token(int source_fd, const std::string& source) {
+    fastfs_clone_token token{};
+    if (sys::retry_eintr([&] { return ::ioctl(source_fd, FASTFS_IOC_CLONE_SOURCE, &token); }) == 0)
+        return std::optional<__u64>(token.token);
+    int error = errno;
+    if (error == ENOTTY) return std::optional<__u64>();
+    return runtime_error("cannot clone " + source + ": " + errno_text(error));
+}
+
+// A fastfs mount answers its stats ioctl, or refuses it to users other than root and its owner (EACCES).
+bool inside_fastfs(int dir_fd) {
+    fastfs_stats probe{};
+    return ::ioctl(dir_fd, FASTFS_IOC_GET_STATS, &probe) == 0 || errno == EACCES;
+}
 
 int run_clone(const std::string& source, const std::string& destination) {
     auto src = open_source(source);

@@ -1,5 +1,6 @@
 // Copies and ioctls: COPY_FILE_RANGE through the copy engine, and an allowlist of ioctls (file attribute
-// flags, fsxattr, and fastfs's own stats and clone commands). Nothing else runs with our privileges.
+// flags, fsxattr, and fastfs's own stats, clone and tree-copy commands). Nothing else runs with our
+// privileges.
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <spdlog/spdlog.h>
@@ -86,7 +87,8 @@ void get_stats(fuse_req_t req, size_t out_bufsz) {
     reply_ioctl_out(req, &s, sizeof(s), out_bufsz);
 }
 
-// Step 1 of `fastfs clone`: the caller proves read access by having the source open for reading.
+// Step 1 of `fastfs clone`: the caller proves read access by having the source open for reading. For
+// `fastfs clone -r` and `copy -r` the source is a directory (tree_ops.cpp).
 void clone_source(fuse_req_t req, fuse_file_info* fi, size_t out_bufsz) {
     auto& ctx = context(req);
     auto source = ctx.open_files.find(fi->fh);
@@ -195,6 +197,10 @@ void ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info* 
             return clone_source(req, fi, out_bufsz);
         case FASTFS_IOC_CLONE_INTO:
             return clone_into(req, open_file(fi), in_buf, in_bufsz);
+        case FASTFS_IOC_TREE_COPY:
+            return tree_copy(req, fi, in_buf, in_bufsz, out_bufsz);
+        case FASTFS_IOC_TREE_PROGRESS:
+            return tree_progress(req, in_buf, in_bufsz, out_bufsz);
         default:
             ctx.counters.ioctl_refused.add();
             return reply_error(req, ENOTTY);

@@ -66,6 +66,10 @@ sys::Result<RequestFd> request_fd(fuse_req_t req, const OpenFile& file, Access a
 // The caller's umask when the kernel left applying it to us (FUSE_CAP_DONT_MASK), else -1.
 int caller_umask(fuse_req_t req);
 
+// tree_ops.cpp: FASTFS_IOC_TREE_COPY (on the directory to hold the new tree) and FASTFS_IOC_TREE_PROGRESS.
+void tree_copy(fuse_req_t req, fuse_file_info* fi, const void* in_buf, size_t in_bufsz, size_t out_bufsz);
+void tree_progress(fuse_req_t req, const void* in_buf, size_t in_bufsz, size_t out_bufsz);
+
 namespace ops {
 // node_ops.cpp
 void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);

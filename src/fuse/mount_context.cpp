@@ -83,6 +83,40 @@ std::shared_ptr<OpenFile> CloneTokens::redeem(uint64_t token, uid_t uid) {
     return source.file.lock();
 }
 
+TreeJobs::Slot::~Slot() {
+    if (jobs_ == nullptr) return;
+    std::lock_guard lock(jobs_->mutex_);
+    jobs_->jobs_.erase(id_);
+}
+
+void TreeJobs::Slot::update(const copy::TreeCounts& done, const copy::TreeCounts& total) {
+    std::lock_guard lock(jobs_->mutex_);
+    if (auto it = jobs_->jobs_.find(id_); it != jobs_->jobs_.end()) it->second.progress = {done, total};
+}
+
+TreeJobs::Progress TreeJobs::Slot::progress() const {
+    std::lock_guard lock(jobs_->mutex_);
+    auto it = jobs_->jobs_.find(id_);
+    return it == jobs_->jobs_.end() ? Progress{} : it->second.progress;
+}
+
+sys::Result<TreeJobs::Slot> TreeJobs::start(uint64_t id, uid_t uid, size_t max_total) {
+    std::lock_guard lock(mutex_);
+    if (jobs_.contains(id)) return sys::fail(EEXIST);
+    auto mine =
+        std::count_if(jobs_.begin(), jobs_.end(), [&](const auto& job) { return job.second.uid == uid; });
+    if (jobs_.size() >= max_total || size_t(mine) >= kMaxPerUser) return sys::fail(EBUSY);
+    jobs_.emplace(id, Job{uid, {}});
+    return Slot(this, id);
+}
+
+std::optional<TreeJobs::Progress> TreeJobs::progress(uint64_t id, uid_t uid) {
+    std::lock_guard lock(mutex_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || it->second.uid != uid) return std::nullopt;
+    return it->second.progress;
+}
+
 void PendingNotifications::post(fs::BackingChange change) {
     {
         std::lock_guard lock(mutex_);

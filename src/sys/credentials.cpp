@@ -130,6 +130,9 @@ bool in_our_user_namespace(pid_t tid) {
 Identity identity_of_process(pid_t tid, uid_t uid, gid_t gid) {
     Identity who{uid, gid, {}, uid == 0 ? daemon_identity().capabilities : 0};
     if (tid <= 0) return who;
+    // With the daemon's rights: a thread still acting as an unprivileged caller may not look at another
+    // user's /proc/<tid>/ns (ptrace rules), and would then take a root caller for one without capabilities.
+    act_as_daemon();
     std::string path = "/proc/" + std::to_string(tid) + "/status";
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return who;

@@ -13,7 +13,9 @@ namespace {
 
 constexpr int kNameAttempts = 100;
 
-std::string random_temp_name() {
+}  // namespace
+
+std::string hidden_temp_name(const char* prefix) {
     static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     unsigned char noise[6] = {};
     if (::getrandom(noise, sizeof noise, 0) != sizeof noise) {
@@ -22,10 +24,16 @@ std::string random_temp_name() {
         for (auto& byte : noise)
             byte = static_cast<unsigned char>(fallback >>= 5);
     }
-    std::string name = ".fastfs-tmp-";
+    std::string name = prefix;
     for (unsigned char byte : noise)
         name += kAlphabet[byte % (sizeof kAlphabet - 1)];
     return name;
+}
+
+namespace {
+
+std::string random_temp_name() {
+    return hidden_temp_name(".fastfs-tmp-");
 }
 
 // O_TMPFILE is refused with EOPNOTSUPP by filesystems without it, EISDIR by kernels that predate it.

@@ -1,9 +1,11 @@
 #include "fastfs/sys/syscalls.hpp"
 
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -13,6 +15,17 @@ Result<UniqueFd> open_at(int dir_fd, const char* path, int flags, mode_t mode) {
     int fd = retry_eintr([&] { return ::openat(dir_fd, path, flags | O_CLOEXEC, mode); });
     if (fd < 0) return fail_errno();
     return UniqueFd(fd);
+}
+
+Result<UniqueFd> open_beneath(int dir_fd, const char* path, int flags, mode_t mode) {
+    struct open_how how {};
+    how.flags = uint64_t(flags | O_CLOEXEC);
+    // The kernel refuses a mode without O_CREAT/O_TMPFILE.
+    if (flags & (O_CREAT | __O_TMPFILE)) how.mode = mode;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    long fd = retry_eintr([&] { return ::syscall(SYS_openat2, dir_fd, path, &how, sizeof how); });
+    if (fd < 0) return fail_errno();
+    return UniqueFd(int(fd));
 }
 
 std::string proc_fd_path(int fd) {

@@ -5,6 +5,7 @@
   bench.py suite   --root DIR --backing DIR --label L ...   one repetition of every row, appended to --out
   bench.py bigtree --root DIR --backing DIR --label L ...   the 100,000-file row, once
   bench.py table   --results FILE --columns a,b,...         best-of-N table with ratios to native
+  bench.py mkmodeltree PATH [--sizes full|quick]            the model tree of copy_bench.sh (issue 11)
 
 suite and bigtree take --no-backing for a system that is not over the backing directory (the in-memory
 "floor" daemon): its inputs are then made through the mount, and rows that look at the backing files
@@ -388,6 +389,40 @@ def copy_whole_file(src: Path, dst: Path) -> None:
         os.close(fd_in)
 
 
+MODEL_TREE = {
+    # The issue's tree: 20 layers x 50 dense shards of 4 KiB-1 MiB, 20 sparse 200 MiB weight files, configs.
+    "full": dict(layers=20, shards=50, weights=20, weight_bytes=200 * MIB, weight_data=8 * MIB),
+    "quick": dict(layers=4, shards=20, weights=4, weight_bytes=64 * MIB, weight_data=2 * MIB),
+}
+
+
+def make_model_tree(top: Path, sizes: str) -> tuple[int, int]:
+    """A cached model as a platform keeps it: shards per layer, sparse weight files, configs and a
+    tokenizer. Deterministic. Returns (files, bytes of data written)."""
+    shape = MODEL_TREE[sizes]
+    rng = random.Random(11)
+    files = written = 0
+    for layer in range(shape["layers"]):
+        directory = top / "layers" / f"layer_{layer:02d}"
+        directory.mkdir(parents=True)
+        for shard in range(shape["shards"]):
+            size = rng.randrange(4096, MIB + 1)
+            write_file(directory / f"shard_{shard:03d}.bin", size, fsync=False)
+            files, written = files + 1, written + size
+    (top / "weights").mkdir()
+    for weight in range(shape["weights"]):
+        make_sparse(top / "weights" / f"model-{weight:05d}.safetensors", shape["weight_bytes"],
+                    shape["weight_data"], 8)
+        files, written = files + 1, written + shape["weight_data"]
+    configs = {"config.json": 2048, "generation_config.json": 256, "tokenizer_config.json": 4096,
+               "special_tokens_map.json": 512, "tokenizer.json": 2 * MIB, "README.md": 8192}
+    for name, size in configs.items():
+        write_file(top / name, size, fsync=False)
+        files, written = files + 1, written + size
+    os.sync()
+    return files, written
+
+
 def prepare(args, sizes: dict) -> None:
     shared = Path(args.backing) / "shared"
     shared.mkdir(exist_ok=True)
@@ -509,6 +544,9 @@ def main() -> None:
     p.add_argument("apparent", type=int)
     p.add_argument("data", type=int)
     p.add_argument("pieces", type=int)
+    p = sub.add_parser("mkmodeltree", help="the model tree of the copy benchmark at PATH (must not exist)")
+    p.add_argument("path")
+    p.add_argument("--sizes", choices=MODEL_TREE, default="full")
     p = sub.add_parser("cfr", help="copy SRC to DST with copy_file_range(2) calls; prints ms")
     p.add_argument("src")
     p.add_argument("dst")
@@ -526,6 +564,10 @@ def main() -> None:
         return
     if args.command == "cfr":
         print(f"{1000 * timed(copy_whole_file, Path(args.src), Path(args.dst)):.0f}")
+        return
+    if args.command == "mkmodeltree":
+        files, written = make_model_tree(Path(args.path), args.sizes)
+        print(f"{files} files, {written // MIB} MiB of data")
         return
     if args.command == "mksparse":
         make_sparse(Path(args.path), args.apparent, args.data, args.pieces)

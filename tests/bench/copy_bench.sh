@@ -2,17 +2,23 @@
 # The copy benchmark: what a plain `cp` inside a fastfs mount costs compared with the best copy the
 # backing filesystem can do natively.
 #
-#   sudo tests/bench/copy_bench.sh [--quick] [--reps N]
+#   sudo tests/bench/copy_bench.sh [--quick] [--reps N] [--only xfs|ext4|model-tree]
 #
 #   XFS (reflink=1): cp of a 1 GiB and a 10 GiB file inside the mount vs `cp --reflink=always` on the
 #                    backing XFS, in ms; the copy must share all its extents (filefrag -v, backing path).
 #   ext4:            cp and a whole-file copy_file_range of a sparse file (8 GiB apparent, 16 MiB of data in
 #                    16 extents) inside the mount vs the same on ext4: time and the blocks the copy allocated
 #                    (st_blocks), byte comparison.
+#   model tree:      the tree of issue 11 (20 layers x 50 dense shards of 4 KiB-1 MiB, 20 sparse 200 MiB
+#                    weight files, configs; 1,026 files) on XFS (reflink=1), copied (a) natively with
+#                    `cp -a --reflink=always`, (b) with `cp -a` inside the mount, (c) with `fastfs clone -r`
+#                    inside the mount, (d) with a Go io.Copy per-file tree copy inside the mount when a Go
+#                    toolchain is installed; warm caches (best of N), then once each after drop_caches.
 #   After each part: `fastfs stats MNT` and `--json` (tolerated if the subcommand does not exist yet).
 #
-#   --quick    64 MiB / 256 MiB files and a 512 MiB-apparent sparse file: a smoke run
+#   --quick    64 MiB / 256 MiB files, a 512 MiB-apparent sparse file, a model tree of 90 files: a smoke run
 #   --reps N   copies per case (default 3); every time is printed, the best is summarized
+#   --only P   run one part: xfs, ext4 or model-tree
 #
 # Environment: FASTFS_BINARY (default build/fastfs), FASTFS_ARGS, BENCH_SCRATCH (default /var/tmp).
 set -euo pipefail
@@ -24,17 +30,21 @@ source "$BENCH_DIR/lib.sh"
 
 QUICK=0
 REPS=3
+ONLY=""
 while (($#)); do
     case $1 in
         --quick) QUICK=1 ;;
         --reps) REPS=$2; shift ;;
-        -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --only) ONLY=$2; shift ;;
+        -h | --help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) bench_die "unknown argument $1 (see --help)" ;;
     esac
     shift
 done
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || bench_die "--reps needs a positive number"
+[[ -z $ONLY || $ONLY =~ ^(xfs|ext4|model-tree)$ ]] || bench_die "--only takes xfs, ext4 or model-tree"
 bench_require_root
+wanted() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 
 MIB=$((1 << 20))
 if ((QUICK)); then
@@ -104,6 +114,7 @@ echo "fastfs copy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r
 echo "fastfs: ${FASTFS_BIN:-none} ${FASTFS_ARGS:-}"
 
 # ---------------------------------------------------------------------------------------- XFS reflink
+xfs_part() {
 echo
 echo "== XFS (reflink=1): in-mount cp vs native cp --reflink=always"
 bench_make_loop_fs xfs "$XFS_IMAGE" xfs
@@ -144,8 +155,11 @@ for size in "${DENSE_SIZES[@]}"; do
     rm -f "$XFS/$src"
 done
 [[ -n $FASTFS_MNT ]] && bench_print_fastfs_stats "$FASTFS_BIN" "$FASTFS_MNT"
+return 0
+}
 
 # ------------------------------------------------------------------------------------- ext4 sparse copy
+ext4_part() {
 echo
 echo "== ext4: sparse file $(human $SPARSE_APPARENT) apparent, $(human $SPARSE_DATA) of data in" \
     "$SPARSE_PIECES extents: in-mount copies vs native"
@@ -191,3 +205,134 @@ echo
 echo "cp = coreutils cp (9.1 walks SEEK_DATA/SEEK_HOLE itself and copies data with read/write, so through a"
 echo "mount it tests FUSE_LSEEK and st_blocks, not the copy engine); cfr = copy_file_range(2) over the whole"
 echo "file, which fastfs turns into its extent-aware copy."
+}
+
+# ------------------------------------------------------------------------------------------ model tree
+# timed_tree_ms DEST_VAR COMMAND...: runs a tree copy after a sync, sets DEST_VAR to the elapsed ms.
+timed_tree_ms() {
+    local -n result=$1
+    shift
+    sync
+    local start end
+    start=$(now_ns)
+    "$@" >/dev/null || return 1
+    end=$(now_ns)
+    # shellcheck disable=SC2034 # a nameref: sets the caller's variable
+    result=$(((end - start) / 1000000))
+}
+
+# A Go program that copies a tree file by file with io.Copy (os.File.ReadFrom: copy_file_range inside the
+# mount); built once if a Go toolchain is installed. Sets GO_TREE_COPY to the binary, or leaves it empty.
+build_go_tree_copy() {
+    GO_TREE_COPY=""
+    command -v go >/dev/null || return 0
+    local dir=$BENCH_WORK_DIR/gotree
+    mkdir -p "$dir"
+    cat >"$dir/main.go" <<'GO'
+package main
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	src, dst := os.Args[1], os.Args[2]
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.Mkdir(target, info.Mode().Perm())
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		}
+		in, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, info.Mode().Perm())
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		_, err = io.Copy(out, in)
+		return err
+	})
+	if err != nil {
+		panic(err)
+	}
+}
+GO
+    (cd "$dir" && go mod init gotree >/dev/null 2>&1 && go build -o gotree . >&2) && GO_TREE_COPY=$dir/gotree
+}
+
+# tree_case LABEL DESTINATION_ROOT COMMAND_PREFIX...: REPS warm copies of model/ to DESTINATION_ROOT/copy
+# with COMMAND_PREFIX SRC DST, then one after drop_caches; prints the times, sets TREE_BEST (warm, ms).
+tree_case() {
+    local label=$1 root=$2 ms runs=() cold
+    shift 2
+    for ((rep = 1; rep <= REPS; rep++)); do
+        timed_tree_ms ms "$@" "$root/model" "$root/copy" || ms=FAILED
+        runs+=("$ms")
+        rm -rf "$MODEL_XFS/copy"
+    done
+    bench_drop_caches
+    timed_tree_ms cold "$@" "$root/model" "$root/copy" || cold=FAILED
+    TREE_LAST_SHARED=$(extents_shared "$MODEL_XFS/copy/weights/model-00000.safetensors")
+    rm -rf "$MODEL_XFS/copy"
+    TREE_BEST=$(best_of "${runs[@]}")
+    printf '%-44s %-22s %-10s %-10s %s\n' "$label" "${runs[*]}" "$TREE_BEST" "$cold" "$TREE_LAST_SHARED"
+}
+
+model_tree_part() {
+    local sizes=full
+    ((QUICK)) && sizes=quick
+    echo
+    echo "== model tree on XFS (reflink=1): native cp -a --reflink=always vs copies inside the mount"
+    bench_make_loop_fs xfs "$([[ $sizes == quick ]] && echo 2G || echo 8G)" xfs-model
+    MODEL_XFS=$BENCH_LAST_MOUNT
+    mount_fastfs "$MODEL_XFS" mnt-model
+    bench_log "writing the model tree"
+    echo "tree: $("${PY[@]}" mkmodeltree "$MODEL_XFS/model" --sizes "$sizes")," \
+        "$(du -sh --apparent-size "$MODEL_XFS/model" | cut -f1) apparent, $(du -sh "$MODEL_XFS/model" | cut -f1) allocated"
+    echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    build_go_tree_copy
+    printf '%-44s %-22s %-10s %-10s %s\n' case "warm ms (runs)" "best" "cold ms" "weights shared"
+    tree_case "(a) native cp -a --reflink=always" "$MODEL_XFS" cp -a --reflink=always
+    local native=$TREE_BEST
+    if [[ -n $FASTFS_MNT ]]; then
+        tree_case "(b) cp -a inside the mount" "$FASTFS_MNT" cp -a
+        local in_mount=$TREE_BEST
+        tree_case "(c) fastfs clone -r inside the mount" "$FASTFS_MNT" "$FASTFS_BIN" clone -r
+        local clone=$TREE_BEST
+        if [[ -n $GO_TREE_COPY ]]; then
+            tree_case "(d) Go io.Copy per file inside the mount" "$FASTFS_MNT" "$GO_TREE_COPY"
+        else
+            printf '%-44s %s\n' "(d) Go io.Copy per file inside the mount" "n/a: no Go toolchain installed"
+        fi
+        echo "ratios to (a), warm best: (b) $(awk -v a="$native" -v b="$in_mount" 'BEGIN { printf "%.1fx", b / a }')," \
+            "(c) $(awk -v a="$native" -v c="$clone" 'BEGIN { printf "%.2fx", c / a }')"
+        bench_print_fastfs_stats "$FASTFS_BIN" "$FASTFS_MNT"
+    fi
+    echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+wanted xfs && xfs_part
+wanted ext4 && ext4_part
+wanted model-tree && model_tree_part
+exit 0

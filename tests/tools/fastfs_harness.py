@@ -115,8 +115,9 @@ MKFS = {
 
 
 @contextlib.contextmanager
-def loop_fs(fstype: str, size_bytes: int):
-    """Yields the mount directory of a fresh filesystem of `fstype` (xfs with reflink, ext4, btrfs, tmpfs)."""
+def loop_fs(fstype: str, size_bytes: int, mount_options: str | None = None):
+    """Yields the mount directory of a fresh filesystem of `fstype` (xfs with reflink, ext4, btrfs, tmpfs),
+    mounted with `mount_options` (e.g. "noatime") when given."""
     if fstype != "tmpfs" and fstype not in MKFS:
         raise SetupError(f"unknown filesystem type {fstype}")
     work = make_scratch_dir(f"fastfs-rel-{fstype}-")
@@ -124,14 +125,15 @@ def loop_fs(fstype: str, size_bytes: int):
     mnt.mkdir()
     try:
         if fstype == "tmpfs":
-            run(["mount", "-t", "tmpfs", "-o", f"size={size_bytes}", "fastfs-rel", str(mnt)])
+            extra = f",{mount_options}" if mount_options else ""
+            run(["mount", "-t", "tmpfs", "-o", f"size={size_bytes}{extra}", "fastfs-rel", str(mnt)])
         else:
             image = work / "fs.img"
             with open(image, "wb") as f:
                 f.truncate(size_bytes)
             run(MKFS[fstype] + [str(image)])
             # -o loop sets autoclear: unmounting detaches the loop device.
-            run(["mount", "-o", "loop", str(image), str(mnt)])
+            run(["mount", "-o", "loop" + (f",{mount_options}" if mount_options else ""), str(image), str(mnt)])
         yield mnt
     finally:
         unmount(mnt)

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace fastfs::cli {
 
@@ -18,11 +19,15 @@ class ProgressBar {
     static bool stderr_is_terminal();
 
     void update(uint64_t done_bytes, uint64_t total_bytes);
+    // For trees: files and bytes done, and the totals when known (0: unknown, then no bar, only counts).
+    void update_tree(uint64_t done_files, uint64_t total_files, uint64_t done_bytes, uint64_t total_bytes);
     // Erases the bar, so the next line starts clean.
     void finish();
 
   private:
+    bool due(std::chrono::steady_clock::time_point now) const;
     void draw(uint64_t done_bytes, uint64_t total_bytes, std::chrono::steady_clock::time_point now);
+    void show(const std::string& line, std::chrono::steady_clock::time_point now);
 
     using Clock = std::chrono::steady_clock;
     bool enabled_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fastfs/copy/engine.hpp"
+#include "fastfs/copy/tree_copy.hpp"
 #include "fastfs/fs/backing_watcher.hpp"
 #include "fastfs/fs/descriptor_budget.hpp"
 #include "fastfs/fs/node_table.hpp"
@@ -115,6 +116,48 @@ class CloneTokens {
     std::unordered_map<uint64_t, Source> tokens_;
 };
 
+// Tree copies in progress (FASTFS_IOC_TREE_COPY), by the token they were started with, so that their caller
+// can ask how far they got from a second thread (FASTFS_IOC_TREE_PROGRESS). A tree copy occupies a worker
+// thread for its whole length: a user may run kMaxPerUser at a time, all users together half the threads.
+class TreeJobs {
+  public:
+    static constexpr size_t kMaxPerUser = 4;
+
+    struct Progress {
+        copy::TreeCounts done;
+        copy::TreeCounts total;
+    };
+
+    // A running job; it is forgotten when this goes away.
+    class Slot {
+      public:
+        Slot(TreeJobs* jobs, uint64_t id) : jobs_(jobs), id_(id) {}
+        Slot(Slot&& other) noexcept : jobs_(std::exchange(other.jobs_, nullptr)), id_(other.id_) {}
+        Slot& operator=(Slot&&) = delete;
+        ~Slot();
+        void update(const copy::TreeCounts& done, const copy::TreeCounts& total);
+        Progress progress() const;
+
+      private:
+        TreeJobs* jobs_;
+        uint64_t id_;
+    };
+
+    // Registers job `id` of `uid`; EBUSY beyond the user's or everyone's share (`max_total`), EEXIST if
+    // `id` runs already.
+    sys::Result<Slot> start(uint64_t id, uid_t uid, size_t max_total);
+    // How far job `id` of `uid` got; nullopt if no such job runs (finished, or another user's).
+    std::optional<Progress> progress(uint64_t id, uid_t uid);
+
+  private:
+    struct Job {
+        uid_t uid;
+        Progress progress;
+    };
+    mutable std::mutex mutex_;  // guards jobs_
+    std::unordered_map<uint64_t, Job> jobs_;
+};
+
 // Changes the kernel must be told about, waiting for the notifier thread (src/fuse/kernel_cache.cpp). A
 // FUSE notification can wait for an inode or page lock that a request in progress holds, so handler threads
 // never send one themselves: they post it here, as does the backing watcher.
@@ -186,6 +229,7 @@ struct MountContext {
     stats::MountCounters counters;
     copy::CapabilityCache copy_caps;
     CloneTokens clone_tokens;
+    TreeJobs tree_jobs;
     OpenFiles open_files;
     PendingNotifications notifications;
     CallerIdentities callers;

@@ -38,6 +38,7 @@ struct Identity {
 // lives in this process's user namespace (a container's root has none on the host). If /proc does not
 // know `tid` (it exited, or lives in a pid namespace this one cannot see): no supplementary groups, and
 // the daemon's capabilities for uid 0 (the kernel's own requests, e.g. page writeback), none otherwise.
+// Makes the calling thread act as the daemon (it reads other users' /proc entries).
 Identity identity_of_process(pid_t tid, uid_t uid, gid_t gid);
 
 // Whether this process's capabilities count on the host: it lives in the initial user namespace. Root of

@@ -12,6 +12,9 @@
 
 namespace fastfs::sys {
 
+// `prefix` followed by six random letters and digits: a name no one else is about to use, hidden from ls.
+std::string hidden_temp_name(const char* prefix);
+
 class PendingFile {
   public:
     // Creates the file in `dir_fd` with permission bits `mode` (the umask applies), open read-write.

@@ -23,6 +23,10 @@ namespace fastfs::sys {
 Result<UniqueFd> open_at(int dir_fd, const char* path, int flags, mode_t mode = 0);
 Result<UniqueFd> reopen(int fd, int flags);  // opens "/proc/self/fd/N" with new flags (works for O_PATH fds)
 Result<UniqueFd> dup_fd(int fd);
+// openat2 confined to `dir_fd`'s subtree: no "..", no symlink (not even the last component), no /proc magic
+// link may take the walk anywhere else (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS).
+// ELOOP for a symlink, EXDEV for an escape. Paths longer than PATH_MAX are ENAMETOOLONG, as for openat.
+Result<UniqueFd> open_beneath(int dir_fd, const char* path, int flags, mode_t mode = 0);
 
 // Metadata
 Result<struct stat> stat_at(int dir_fd, const char* path, int flags = AT_SYMLINK_NOFOLLOW);

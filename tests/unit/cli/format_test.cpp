@@ -5,6 +5,7 @@
 
 #include "fastfs/cli/copy_command.hpp"
 #include "fastfs/cli/format.hpp"
+#include "fastfs/cli/tree_command.hpp"
 
 namespace fastfs::cli {
 namespace {
@@ -75,6 +76,23 @@ TEST(FormatTest, CopySummaryIsOneLineWithEveryKindOfByte) {
               "copied 64.0 MiB to /data/dst in 0.05 s: 1.0 MiB reflinked, 1.0 MiB copied, 62.0 MiB holes");
     report.owner_preserved = false;
     EXPECT_TRUE(copy_summary(report, 0.05).ends_with("; owner not preserved"));
+}
+
+TEST(FormatTest, TreeSummaryNamesWhatWasMadeOnOneLine) {
+    copy::TreeCounts counts{.files = 1041,
+                            .directories = 24,
+                            .symlinks = 1,
+                            .bytes = uint64_t(5) << 30,
+                            .bytes_shared = uint64_t(1) << 30,
+                            .bytes_holes = uint64_t(4) << 30};
+    EXPECT_EQ(tree_summary(copy::TreeMode::kClone, counts, "pods/p1", 0.41),
+              "cloned 1041 files (5.0 GiB) to pods/p1 in 0.41 s: 1.0 GiB shared, 0 B copied, 4.0 GiB holes "
+              "kept; 24 directories, 1 symlink");
+    counts = {.files = 1, .directories = 1, .specials = 1, .hard_links = 2};
+    EXPECT_EQ(
+        tree_summary(copy::TreeMode::kAuto, counts, "d", 0.01),
+        "copied 1 file (0 B) to d in 0.01 s: 0 B shared, 0 B copied, 0 B holes kept; 1 directory, 2 hard "
+        "links, 1 special file");
 }
 
 TEST(FormatTest, ReflinkModeWords) {

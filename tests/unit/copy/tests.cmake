@@ -6,6 +6,7 @@ add_executable(copy_engine_tests
   ${COPY_TEST_DIR}/file_copy_test.cpp
   ${COPY_TEST_DIR}/holes_test.cpp
   ${COPY_TEST_DIR}/large_file_test.cpp
-  ${COPY_TEST_DIR}/reflink_test.cpp)
+  ${COPY_TEST_DIR}/reflink_test.cpp
+  ${COPY_TEST_DIR}/tree_copy_test.cpp)
 target_link_libraries(copy_engine_tests PRIVATE fastfs_copy fastfs_test_support GTest::gtest_main)
 gtest_discover_tests(copy_engine_tests TEST_PREFIX "copy." PROPERTIES TIMEOUT 120 LABELS unit)
