@@ -17,7 +17,12 @@
 // noflush on every open, readdirplus, the same request size and background limits, a multi-threaded loop
 // with one /dev/fuse descriptor per thread.
 //
-//   fuse-floor [-f] [-d] [-o entry_timeout=S,attr_timeout=S,negative_timeout=S] MOUNTPOINT
+// -o io_uring takes requests through FUSE over io_uring (libfuse's per-CPU ring threads), as
+// `fastfs -o io_uring` does: the benchmark's floor-uring column. The kernel must have it on
+// (/sys/module/fuse/parameters/enable_uring = Y before the mount); fuse-floor refuses to start otherwise,
+// rather than quietly measure /dev/fuse under that name.
+//
+//   fuse-floor [-f] [-d] [-o entry_timeout=S,attr_timeout=S,negative_timeout=S,io_uring] MOUNTPOINT
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
@@ -76,6 +81,7 @@ struct Floor {
     double entry_timeout = 60.0;
     double attr_timeout = 60.0;
     double negative_timeout = 60.0;  // a missing name is cached as such (0: not at all)
+    bool io_uring = false;           // FUSE over io_uring instead of read/write on /dev/fuse
     std::mutex mutex;                // guards everything below
     std::unordered_map<fuse_ino_t, Node> nodes;
     fuse_ino_t next_ino = FUSE_ROOT_ID + 1;  // never reused, so the generation can stay 0
@@ -211,7 +217,7 @@ void truncate_on_open(Node& node, const fuse_file_info* fi) {
 // ---------------------------------------------------------------------------------------------------
 // the operations
 
-void floor_init(void*, fuse_conn_info* conn) {
+void floor_init(void* userdata, fuse_conn_info* conn) {
     // One flag per call: fuse_set_feature_flag() takes every bit it is given once the kernel offers one.
     for (uint64_t flag :
          {FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO, FUSE_CAP_PARALLEL_DIROPS, FUSE_CAP_ASYNC_READ,
@@ -219,6 +225,9 @@ void floor_init(void*, fuse_conn_info* conn) {
         fuse_set_feature_flag(conn, flag);
     for (uint64_t flag : {FUSE_CAP_POSIX_LOCKS, FUSE_CAP_FLOCK_LOCKS, FUSE_CAP_WRITEBACK_CACHE})
         fuse_unset_feature_flag(conn, flag);
+    auto& fl = *static_cast<Floor*>(userdata);
+    if (fl.io_uring && !(conn->capable_ext & FUSE_CAP_OVER_IO_URING))
+        std::fprintf(stderr, "fuse-floor: the kernel does not offer FUSE over io_uring; using /dev/fuse\n");
     // Splice is left as libfuse sets it: without a write_buf handler it reads every request, data
     // included, with one read(2), which is the cheapest way to receive data nobody looks at.
     conn->max_write = kMaxRequestBytes;
@@ -767,12 +776,16 @@ bool parse_seconds(std::string_view text, double& out) {
     return ec == std::errc() && end == text.data() + text.size() && out >= 0;
 }
 
-// "-o a=1,b=2": only the timeouts.
+// "-o a=1,b=2,io_uring": the timeouts and io_uring.
 bool parse_mount_options(std::string_view list, Floor& fl) {
     while (!list.empty()) {
         size_t comma = list.find(',');
         std::string_view item = list.substr(0, comma);
         list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        if (item == "io_uring") {
+            fl.io_uring = true;
+            continue;
+        }
         size_t eq = item.find('=');
         std::string_view key = item.substr(0, eq);
         std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
@@ -783,6 +796,20 @@ bool parse_mount_options(std::string_view list, Floor& fl) {
         if (target == nullptr || !parse_seconds(value, *target)) return false;
     }
     return true;
+}
+
+// libfuse would quietly fall back to /dev/fuse when the kernel has FUSE over io_uring off.
+bool uring_enabled_in_kernel() {
+    constexpr const char* kParameter = "/sys/module/fuse/parameters/enable_uring";
+    std::FILE* file = std::fopen(kParameter, "r");
+    int value = file != nullptr ? std::fgetc(file) : EOF;
+    if (file != nullptr) std::fclose(file);
+    if (value == 'Y') return true;
+    std::fprintf(stderr, "fuse-floor: -o io_uring: %s\n",
+                 file == nullptr
+                     ? "this kernel has no FUSE over io_uring (CONFIG_FUSE_IO_URING)"
+                     : "FUSE over io_uring is off: echo Y > /sys/module/fuse/parameters/enable_uring");
+    return false;
 }
 
 int serve(fuse_session* se) {
@@ -809,7 +836,7 @@ int main(int argc, char** argv) {
             options.debug = options.foreground = true;
         } else if (arg == "-o" && i + 1 < argc) {
             if (!parse_mount_options(argv[++i], *floor))
-                return usage("bad -o (entry_timeout=S,attr_timeout=S,negative_timeout=S)");
+                return usage("bad -o (entry_timeout=S,attr_timeout=S,negative_timeout=S,io_uring)");
         } else if (arg == "-h" || arg == "--help") {
             usage("an in-memory FUSE filesystem that does no work (the benchmark's floor)");
             return 0;
@@ -820,6 +847,7 @@ int main(int argc, char** argv) {
         }
     }
     if (options.mountpoint.empty()) return usage("no mountpoint");
+    if (floor->io_uring && !uring_enabled_in_kernel()) return 1;
 
     timespec t = now();
     Node& root = floor->nodes[FUSE_ROOT_ID];
@@ -832,6 +860,7 @@ int main(int argc, char** argv) {
     root.lookups = 1;  // the kernel never forgets the root
 
     std::vector<const char*> fuse_argv{argv[0], "-o", "fsname=fuse-floor,subtype=fuse-floor"};
+    if (floor->io_uring) fuse_argv.insert(fuse_argv.end(), {"-o", "io_uring"});
     if (options.debug) fuse_argv.push_back("-d");
     fuse_args args = FUSE_ARGS_INIT(static_cast<int>(fuse_argv.size()), const_cast<char**>(fuse_argv.data()));
     const fuse_lowlevel_ops ops = make_operations();
