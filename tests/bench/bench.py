@@ -5,6 +5,7 @@
   bench.py suite   --root DIR --backing DIR --label L ...   one repetition of every row, appended to --out
   bench.py bigtree --root DIR --backing DIR --label L ...   the 100,000-file row, once
   bench.py table   --results FILE --columns a,b,...         best-of-N table with ratios to native
+  bench.py chart   --results FILE --columns a,b,... --out PNG   the ratios as a bar chart (matplotlib)
   bench.py mkmodeltree PATH [--sizes full|quick]            the model tree of copy_bench.sh (issue 11)
 
 suite and bigtree take --no-backing for a system that is not over the backing directory (the in-memory
@@ -12,7 +13,8 @@ suite and bigtree take --no-backing for a system that is not over the backing di
 record n/a.
 
 Timings are wall-clock (time.perf_counter) around the measured operation only; setup and cleanup are
-outside the timed region. Python stdlib only; fio is used for the random 4k rows when it is installed.
+outside the timed region. Python stdlib only, but for the chart (Debian's python3-matplotlib); fio is used
+for the random 4k rows when it is installed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import random
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +49,9 @@ class Row:
     key: str
     label: str
     unit: str
-    better: str  # "higher", "lower", "sum" (added over repetitions, no ratio), "info" (no ratio)
+    # "higher", "lower", "sum" (added over repetitions, no ratio), "least" (lowest repetition, no ratio),
+    # "info" (no ratio)
+    better: str
     daemon_only: bool = False  # no meaning for the kernel alone (native)
 
 
@@ -70,6 +75,7 @@ def rows_for(sizes: dict) -> list[Row]:
         Row("cp", f"cp {cp_mib} MiB in mount (native: --reflink=always)", "ms", "lower"),
         Row("cp_shared", "  ... copy shares extents (filefrag)", "", "info"),
         Row("daemon_cpu", "daemon CPU s, all reps of the rows above", "s", "sum", daemon_only=True),
+        Row("daemon_cpu_gib", "daemon CPU per GiB moved (first 4 rows)", "ms/GiB", "least", daemon_only=True),
         Row("big_create", f"create {big:,} files ({sizes['big_dirs']} dirs)", "s", "lower"),
         Row("big_find", f"find -ls of the {big:,} files", "s", "lower"),
         Row("big_fds", "  daemon open fds after find", "", "info", daemon_only=True),
@@ -96,6 +102,22 @@ def daemon_cpu_seconds(pid: int) -> float:
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class DaemonCpu:
+    """Adds up the daemon's CPU time over the `with` blocks it is used in (nothing without a daemon)."""
+
+    def __init__(self, pid: int):
+        self.pid, self.seconds, self.start = pid, 0.0, 0.0
+
+    def __enter__(self):
+        if self.pid:
+            self.start = daemon_cpu_seconds(self.pid)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pid:
+            self.seconds += daemon_cpu_seconds(self.pid) - self.start
 
 
 def daemon_status(pid: int) -> dict[str, float]:
@@ -264,12 +286,18 @@ def suite(args, sizes: dict) -> None:
         shutil.rmtree(work)
     work.mkdir()
 
+    # Daemon CPU spent in the data rows' measured operations only (not their untimed setup), per GiB
+    # those operations moved.
+    data_cpu = DaemonCpu(args.pid)
+
     seq = work / "seq.bin"
     os.sync()
-    t = timed(write_file, seq, sizes["seq_bytes"])
+    with data_cpu:
+        t = timed(write_file, seq, sizes["seq_bytes"])
     record("seq_write", sizes["seq_bytes"] / MIB / t)
     drop_caches()
-    t = timed(read_file, seq)
+    with data_cpu:
+        t = timed(read_file, seq)
     record("seq_read_cold", sizes["seq_bytes"] / MIB / t)
     seq.unlink()
 
@@ -278,9 +306,16 @@ def suite(args, sizes: dict) -> None:
     rand = work / "rand.bin"
     write_file(backing_work / "rand.bin" if backing_work else rand, sizes["rand_file"])
     read_file(rand)  # hot: through this system's page cache
-    record("rand_read_hot", random_io(rand, "randread", sizes["rand_file"], sizes["rand_read_io"]))
-    record("rand_write", random_io(rand, "randwrite", sizes["rand_file"], sizes["rand_write_io"]))
+    with data_cpu:
+        iops = random_io(rand, "randread", sizes["rand_file"], sizes["rand_read_io"])
+    record("rand_read_hot", iops)
+    with data_cpu:
+        iops = random_io(rand, "randwrite", sizes["rand_file"], sizes["rand_write_io"])
+    record("rand_write", iops)
     rand.unlink()
+    if args.pid:
+        moved = 2 * sizes["seq_bytes"] + sizes["rand_read_io"] + sizes["rand_write_io"]
+        record("daemon_cpu_gib", 1000 * data_cpu.seconds / (moved / (1 << 30)))
 
     tree = work / "tree"
     os.sync()
@@ -454,10 +489,16 @@ def summarize(row: Row, values: list[str]):
         return min(numbers)
     if row.better == "sum":
         return sum(numbers)
+    if row.better == "least":
+        return min(numbers)
     return numbers[-1]
 
 
 def fmt_number(value: float, unit: str) -> str:
+    if unit == "" and value == int(value):
+        return f"{value:,.0f}"  # counts
+    if unit == "ms/GiB":
+        return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
     if unit == "ms" and value < 100:
         return f"{value:.1f}"
     if unit in ("MiB/s", "IOPS", "ms") or value >= 100:
@@ -468,23 +509,42 @@ def fmt_number(value: float, unit: str) -> str:
 
 
 # Column headings that need more than the system's name.
-COLUMN_TITLES = {"floor": "floor (no-op FUSE)"}
+COLUMN_TITLES = {
+    "fastfs-ptoff": "fastfs passthrough=off",
+    "fastfs-uring": "fastfs io_uring",
+    "floor": "floor (no-op FUSE)",
+    "floor-uring": "floor io_uring",
+}
+
+
+def native_best(row: Row, results: dict, columns: list[str]) -> float | None:
+    """The better of the native columns for a row with a ratio, else None."""
+    if row.better not in ("higher", "lower"):
+        return None
+    natives = [summarize(row, results[(c, row.key)]) for c in columns
+               if c.startswith("native") and (c, row.key) in results]
+    natives = [v for v in natives if isinstance(v, float)]
+    if not natives:
+        return None
+    return max(natives) if row.better == "higher" else min(natives)
+
+
+def ratio_to_native(row: Row, value: float, best: float) -> float:
+    """> 1 means faster than native, whichever way the row counts."""
+    if row.better == "higher":
+        return value / best
+    return best / value if value > 0 else float("inf")
 
 
 def table(args) -> None:
     sizes = SIZES[args.sizes]
     results = load_results(Path(args.results))
     columns = args.columns.split(",")
-    native_cols = [c for c in columns if c.startswith("native")]
     headers = ["row", "unit"] + [COLUMN_TITLES.get(c, c) for c in columns]
     lines = []
     for row in rows_for(sizes):
         cells = [row.label, row.unit]
-        native_best = None
-        natives = [summarize(row, results[(c, row.key)]) for c in native_cols if (c, row.key) in results]
-        natives = [v for v in natives if isinstance(v, float)]
-        if natives and row.better in ("higher", "lower"):
-            native_best = max(natives) if row.better == "higher" else min(natives)
+        best = native_best(row, results, columns)
         for col in columns:
             vals = results.get((col, row.key))
             if vals is None:
@@ -495,11 +555,10 @@ def table(args) -> None:
                 cells.append(str(value))
                 continue
             text = fmt_number(value, row.unit)
-            if native_best and not col.startswith("native"):
-                ratio = value / native_best if row.better == "higher" else native_best / value
-                text += f" ({ratio:.2f})"
+            if best and not col.startswith("native"):
+                text += f" ({ratio_to_native(row, value, best):.2f})"
                 if row.key == "cp":
-                    delta = value - native_best
+                    delta = value - best
                     text += f" [{delta:+.1f} ms]" if abs(delta) < 100 else f" [{delta:+,.0f} ms]"
             cells.append(text)
         lines.append(cells)
@@ -513,9 +572,67 @@ def table(args) -> None:
     for cells in lines:
         emit(cells)
     print()
-    print(f"Best of {args.reps} per cell (fastest time / highest rate; CPU rows are totals over all reps).")
+    print(f"Best of {args.reps} per cell (fastest time / highest rate / least CPU per GiB; CPU s rows are "
+          "totals over all reps).")
     print("(x.xx) = ratio to the better native column, > 1 means faster than native; "
           "[+n ms] = in-mount cp minus native reflink cp.")
+
+
+# Bar colours by column: fastfs's variants in blues, the floors in oranges, peers in greys.
+CHART_COLOURS = {
+    "fastfs": "#1f4e9c", "fastfs-ptoff": "#7fa7e0", "fastfs-uring": "#2ca6a4",
+    "mergerfs": "#8c8c8c", "bindfs": "#c4c4c4", "floor": "#e08a2c", "floor-uring": "#f2c14e",
+}
+CHART_LIMIT = 1.6  # ratios above this are drawn to the edge, with their value written next to them
+
+
+def chart(args) -> None:
+    """One horizontal group of bars per row with a ratio, one bar per system; native is the line at 1."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        sys.exit("bench.py chart: matplotlib is missing: apt-get install python3-matplotlib "
+                 "(run.sh --peers installs it)")
+    sizes = SIZES[args.sizes]
+    results = load_results(Path(args.results))
+    columns = args.columns.split(",")
+    systems = [c for c in columns if not c.startswith("native")]
+    rows = [r for r in rows_for(sizes) if native_best(r, results, columns)]
+    group = 0.8 / max(1, len(systems))
+    fig, ax = plt.subplots(figsize=(10, 0.13 * len(rows) * max(1, len(systems)) + 1.8))
+    for i, system in enumerate(systems):
+        ys, widths, notes = [], [], []
+        for j, row in enumerate(rows):
+            vals = results.get((system, row.key))
+            value = summarize(row, vals) if vals else None
+            if not isinstance(value, float):
+                continue
+            ratio = ratio_to_native(row, value, native_best(row, results, columns))
+            y = j + (i - (len(systems) - 1) / 2) * group
+            ys.append(y)
+            widths.append(min(ratio, CHART_LIMIT))
+            if ratio > CHART_LIMIT:
+                notes.append((y, f"{ratio:.1f}"))
+        ax.barh(ys, widths, height=group, color=CHART_COLOURS.get(system), edgecolor="black",
+                linewidth=0.3, label=COLUMN_TITLES.get(system, system))
+        for y, text in notes:
+            ax.text(CHART_LIMIT, y, f" {text}", va="center", fontsize=6)
+    for j in range(0, len(rows), 2):  # every other row group shaded, so a bar's row is easy to see
+        ax.axhspan(j - 0.5, j + 0.5, color="#f2f2f2", zorder=0)
+    ax.axvline(1.0, color="black", linestyle="--", linewidth=0.8)
+    ax.set_yticks(range(len(rows)), [r.label for r in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(0, CHART_LIMIT + 0.15)
+    ax.set_xlabel("ratio to native (the better native column; > 1 is faster than native, dashed line = native)")
+    ax.grid(axis="x", linewidth=0.3)
+    ax.set_axisbelow(True)
+    ax.set_title(textwrap.fill(args.title or "fastfs side-by-side benchmark", 90), fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig.get_figheight()), ncol=4, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=args.dpi)
+    print(f"chart: {args.out}", file=sys.stderr)
 
 
 def main() -> None:
@@ -555,9 +672,19 @@ def main() -> None:
     p.add_argument("--results", required=True)
     p.add_argument("--columns", required=True)
     p.add_argument("--reps", type=int, default=3)
+    p = sub.add_parser("chart")
+    p.add_argument("--sizes", choices=SIZES, default="full")
+    p.add_argument("--results", required=True)
+    p.add_argument("--columns", required=True)
+    p.add_argument("--out", required=True, help="the PNG to write")
+    p.add_argument("--title", default="")
+    p.add_argument("--dpi", type=int, default=100)
     args = parser.parse_args()
     if args.command == "table":
         table(args)
+        return
+    if args.command == "chart":
+        chart(args)
         return
     if args.command == "mkfile":
         write_file(Path(args.path), args.bytes)

@@ -10,6 +10,10 @@ BENCH_DAEMON_PIDS=()  # daemons we started in the foreground (-f) and background
 BENCH_FS_MOUNTS=()    # loop-mounted backing filesystems
 BENCH_LOOP_DEVS=()    # loop devices we attached
 BENCH_WORK_DIR=""     # scratch directory holding images, mountpoints and logs
+BENCH_URING_PARAM=/sys/module/fuse/parameters/enable_uring
+BENCH_URING_SAVED=""  # enable_uring as it was before bench_uring_enable changed it; empty: untouched
+# shellcheck disable=SC2034 # read by the sourcing script
+BENCH_URING_ERROR=""  # why bench_uring_enable failed
 
 bench_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() {
@@ -107,9 +111,53 @@ bench_stop_fuse() {
     wait "$pid" 2>/dev/null || true
 }
 
+# FUSE over io_uring is off by default (enable_uring = N) and must be on when a daemon registers its rings.
+# bench_uring_enable turns it on and remembers what it was; bench_uring_restore (also run by bench_cleanup)
+# puts that back. Fails, with BENCH_URING_ERROR saying why, when it cannot be turned on.
+# shellcheck disable=SC2034 # BENCH_URING_ERROR is read by the sourcing script
+bench_uring_enable() {
+    local was
+    if ! was=$(cat "$BENCH_URING_PARAM" 2>/dev/null); then
+        BENCH_URING_ERROR="this kernel has no FUSE over io_uring (no $BENCH_URING_PARAM)"
+        return 1
+    fi
+    [[ $was == Y ]] && return 0
+    BENCH_URING_SAVED=$was
+    if ! { echo Y >"$BENCH_URING_PARAM"; } 2>/dev/null || [[ $(cat "$BENCH_URING_PARAM") != Y ]]; then
+        BENCH_URING_SAVED=""
+        BENCH_URING_ERROR="could not set $BENCH_URING_PARAM to Y (it stays $was)"
+        return 1
+    fi
+    bench_log "enable_uring: $was -> Y"
+}
+
+bench_uring_restore() {
+    [[ -n $BENCH_URING_SAVED ]] || return 0
+    if { echo "$BENCH_URING_SAVED" >"$BENCH_URING_PARAM"; } 2>/dev/null; then
+        bench_log "enable_uring: back to $BENCH_URING_SAVED"
+    else
+        bench_log "warning: could not put $BENCH_URING_PARAM back to $BENCH_URING_SAVED"
+    fi
+    BENCH_URING_SAVED=""
+}
+
+# bench_wait_uring_rings MNT PID: prints how many io_uring instances daemon PID holds once its mount has
+# answered INIT (a stat of MNT waits for that), waiting up to 5 s for libfuse's ring threads to appear.
+bench_wait_uring_rings() {
+    local mnt=$1 pid=$2 i rings=0
+    timeout 10 stat "$mnt" >/dev/null 2>&1 || true
+    for ((i = 0; i < 50; i++)); do
+        rings=$(find "/proc/$pid/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l)
+        ((rings > 0)) && break
+        sleep 0.1
+    done
+    echo "$rings"
+}
+
 bench_cleanup() {
     local i
     trap - EXIT INT TERM
+    bench_uring_restore
     for ((i = ${#BENCH_FUSE_MOUNTS[@]} - 1; i >= 0; i--)); do
         bench_stop_fuse "${BENCH_FUSE_MOUNTS[i]}" "${BENCH_DAEMON_PIDS[i]}"
     done

@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # The side-by-side benchmark: the same workloads directly on a loop-mounted XFS (native) and through
-# fastfs, mergerfs and bindfs mounted over it, plus the in-memory no-op FUSE daemon "floor" (the best any
-# FUSE daemon can do here), printed as one table with ratios to native.
+# fastfs (default: kernel passthrough for file data; with -o passthrough=off; with -o io_uring), mergerfs
+# and bindfs mounted over it, plus the in-memory no-op FUSE daemon "floor" on /dev/fuse and on io_uring
+# (the best any FUSE daemon can do here), printed as one table with ratios to native and drawn as a chart.
 #
-#   sudo tests/bench/run.sh [--quick] [--peers] [--reps N] [--systems fastfs,mergerfs,bindfs,floor]
+#   sudo tests/bench/run.sh [--quick] [--peers] [--reps N] [--systems LIST] [--no-chart]
 #
 #   --quick    small sizes and one repetition: a smoke run of the script (a minute or two)
-#   --peers    apt-get install mergerfs, bindfs and fio when they are missing
+#   --peers    apt-get install mergerfs, bindfs, fio and python3-matplotlib when they are missing
 #   --reps N   repetitions per row, best-of-N is reported (default 3)
-#   --systems  which FUSE systems to run (default: all four; peers not installed are skipped)
+#   --systems  which FUSE systems to run, comma-separated (default: all of fastfs, fastfs-ptoff,
+#              fastfs-uring, mergerfs, bindfs, floor, floor-uring; peers not installed are skipped)
+#   --no-chart only the table (the chart needs python3-matplotlib)
 #
+# The *-uring systems need /sys/module/fuse/parameters/enable_uring = Y when they mount: the script sets
+# it just before each such mount and puts the old value back once the mount has its rings (also on
+# failure or Ctrl-C); if it cannot be set, those columns are skipped and the output says why.
 # Environment: FASTFS_BINARY (default build/fastfs of this repository), FASTFS_ARGS (extra options for
-# fastfs, e.g. "-o writeback_cache"), FUSE_FLOOR_BINARY (default build/tests/bench/fuse_floor/fuse-floor,
-# the target fuse-floor), FUSE_FLOOR_ARGS (e.g. "-o entry_timeout=1,attr_timeout=1,negative_timeout=0" to
-# match a fastfs given those), BENCH_SCRATCH (default /var/tmp: the 8 GiB sparse image lives there),
-# BENCH_RESULTS (directory for the saved table, default /var/tmp).
-# See docs/performance.md for what every row measures and the targets.
+# every fastfs column, e.g. "-o writeback_cache"), FUSE_FLOOR_BINARY (default
+# build/tests/bench/fuse_floor/fuse-floor, the target fuse-floor), FUSE_FLOOR_ARGS (e.g. "-o
+# entry_timeout=1,attr_timeout=1,negative_timeout=0" to match a fastfs given those), BENCH_SCRATCH
+# (default /var/tmp: the 8 GiB sparse image lives there), BENCH_RESULTS (directory for the saved table
+# and chart, default /var/tmp). See docs/performance.md for what every row measures and the targets.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,14 +32,16 @@ source "$BENCH_DIR/lib.sh"
 SIZES=full
 REPS=3
 INSTALL_PEERS=0
-SYSTEMS=fastfs,mergerfs,bindfs,floor
+SYSTEMS=fastfs,fastfs-ptoff,fastfs-uring,mergerfs,bindfs,floor,floor-uring
+CHART=1
 while (($#)); do
     case $1 in
         --quick) SIZES=quick ;;
         --peers) INSTALL_PEERS=1 ;;
         --reps) REPS=$2; shift ;;
         --systems) SYSTEMS=$2; shift ;;
-        -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --no-chart) CHART=0 ;;
+        -h | --help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) bench_die "unknown argument $1 (see --help)" ;;
     esac
     shift
@@ -45,13 +53,28 @@ bench_require_root
 for tool in mkfs.xfs losetup filefrag tar python3 findmnt fusermount3; do
     command -v "$tool" >/dev/null || bench_die "missing $tool"
 done
+# The chart is drawn with Debian's python3-matplotlib, which only the system's python3 sees when another
+# python3 (a virtualenv, pyenv) comes first in PATH.
+chart_python() {
+    local py
+    for py in python3 /usr/bin/python3; do
+        "$py" -c 'import matplotlib' 2>/dev/null && { echo "$py"; return 0; }
+    done
+    return 1
+}
+have_matplotlib() { chart_python >/dev/null; }
 if ((INSTALL_PEERS)); then
     missing=()
     for pkg in mergerfs bindfs fio; do command -v "$pkg" >/dev/null || missing+=("$pkg"); done
+    ((CHART)) && ! have_matplotlib && missing+=(python3-matplotlib)
     if ((${#missing[@]})); then
         bench_log "installing ${missing[*]}"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
     fi
+fi
+if ((CHART)) && ! have_matplotlib; then
+    bench_die "the chart needs python3-matplotlib: apt-get install python3-matplotlib, or run with" \
+        "--peers (installs it) or --no-chart (table only)"
 fi
 
 PY=(python3 "$BENCH_DIR/bench.py")
@@ -78,28 +101,41 @@ XFS=$BENCH_LAST_MOUNT
 # label -> mountpoint / daemon pid of every FUSE system that mounted; set for one not over the XFS.
 declare -A ROOT PID NO_BACKING
 declare -A SKIPPED
+# label -> what its mount said about itself (passthrough, io_uring rings, requests that reached fastfs).
+declare -A NOTES
+uses_uring() { [[ $1 == *-uring ]]; }
 mount_system() {
     local name=$1 mnt="$BENCH_WORK_DIR/mnt-$1" log="$BENCH_WORK_DIR/$1.log"
     local -a cmd
     case $name in
-        fastfs)
+        fastfs | fastfs-ptoff | fastfs-uring)
             [[ -n $FASTFS_BIN ]] || { SKIPPED[$name]="no binary (${FASTFS_BINARY:-$REPO/build/fastfs})"; return; }
-            cmd=("$FASTFS_BIN" -f "${FASTFS_EXTRA[@]}" "$XFS" "$mnt") ;;
+            cmd=("$FASTFS_BIN" -f "${FASTFS_EXTRA[@]}")
+            [[ $name == fastfs-ptoff ]] && cmd+=(-o passthrough=off)
+            [[ $name == fastfs-uring ]] && cmd+=(-o io_uring)
+            cmd+=("$XFS" "$mnt") ;;
         mergerfs)
             command -v mergerfs >/dev/null || { SKIPPED[$name]="not installed (--peers)"; return; }
             cmd=(mergerfs -f -o cache.files=partial "$XFS" "$mnt") ;;
         bindfs)
             command -v bindfs >/dev/null || { SKIPPED[$name]="not installed (--peers)"; return; }
             cmd=(bindfs -f "$XFS" "$mnt") ;;
-        floor)
+        floor | floor-uring)
             # Not over XFS: everything lives in the daemon's memory, so bench.py makes its inputs through
             # the mount and leaves the rows that look at backing files as n/a.
             local wanted=${FUSE_FLOOR_BINARY:-$REPO/build/tests/bench/fuse_floor/fuse-floor}
             [[ -n $FLOOR_BIN ]] || { SKIPPED[$name]="no binary ($wanted: ninja fuse-floor)"; return; }
-            cmd=("$FLOOR_BIN" -f "${FLOOR_EXTRA[@]}" "$mnt")
+            cmd=("$FLOOR_BIN" -f "${FLOOR_EXTRA[@]}")
+            [[ $name == floor-uring ]] && cmd+=(-o io_uring)
+            cmd+=("$mnt")
             NO_BACKING[$name]=1 ;;
         *) bench_die "unknown system $name" ;;
     esac
+    if uses_uring "$name" && ! bench_uring_enable; then
+        SKIPPED[$name]="not run: $BENCH_URING_ERROR"
+        bench_log "$name: ${SKIPPED[$name]}"
+        return
+    fi
     if bench_start_fuse "$name" "$log" "${cmd[@]}"; then
         ROOT[$name]=$mnt
         PID[$name]=$BENCH_LAST_PID
@@ -107,6 +143,42 @@ mount_system() {
     else
         SKIPPED[$name]="did not mount (log: see above)"
     fi
+    if uses_uring "$name"; then
+        # The kernel wants the parameter on while the daemon registers its rings (after INIT); the rings
+        # then serve until the unmount whatever it says, so it goes back as soon as they are there.
+        local rings=0
+        if [[ -z ${SKIPPED[$name]:-} ]]; then
+            rings=$(bench_wait_uring_rings "$mnt" "$BENCH_LAST_PID")
+        fi
+        bench_uring_restore
+        if [[ -z ${SKIPPED[$name]:-} ]] && ((rings == 0)); then
+            bench_log "$name mounted without io_uring rings; its log:"
+            sed 's/^/    /' "$log" >&2 || true
+            bench_stop_fuse "$mnt" "${PID[$name]}"
+            SKIPPED[$name]="mounted on /dev/fuse, not io_uring (no ring in the daemon)"
+            return
+        fi
+    fi
+    # What the first mount of each system said about itself (every mount of it is made the same way).
+    if [[ -z ${SKIPPED[$name]:-} && -z ${NOTES[$name]:-} ]]; then
+        uses_uring "$name" && NOTES[$name]="$rings io_uring rings"
+        if [[ $name == fastfs* ]]; then
+            local said
+            said=$(grep -m1 -o 'passthrough o[nf]*[^;]*' "$log" || true)
+            NOTES[$name]="${NOTES[$name]:+${NOTES[$name]}; }${said:-no passthrough line in the log}"
+        fi
+    fi
+}
+
+# Records which requests still reached fastfs in one repetition (the counters of `fastfs stats`).
+note_fastfs_requests() {
+    local name=$1 mnt=$2 counts
+    counts=$(timeout 10 "$FASTFS_BIN" stats "$mnt" --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(", ".join(f"{k} {d.get(k, 0):,}" for k in
+      ("read_requests", "write_requests", "passthrough_opens", "passthrough_refused")))') || return 0
+    NOTES[$name]="${NOTES[$name]:+${NOTES[$name]}; }rep 1: $counts"
 }
 
 # run_suite LABEL ROOT PID REP [--native]: one repetition; a failure or timeout drops the system.
@@ -153,14 +225,19 @@ run_mounted() {
     mount_system "$name"
     [[ -z ${SKIPPED[$name]:-} ]] || return 0
     "$runner" "$name" "${ROOT[$name]}" "${PID[$name]}" "$@" || rc=$?
-    if [[ $name == fastfs && $runner == run_bigtree && $rc == 0 ]]; then
-        bench_print_fastfs_stats "$FASTFS_BIN" "${ROOT[fastfs]}" >&2 || true
+    if [[ $name == fastfs* && $runner == run_suite && $1 == 1 && $rc == 0 ]]; then
+        note_fastfs_requests "$name" "${ROOT[$name]}"
+    fi
+    if [[ $name == fastfs* && $runner == run_bigtree && $rc == 0 ]]; then
+        bench_print_fastfs_stats "$FASTFS_BIN" "${ROOT[$name]}" >&2 || true
     fi
     bench_stop_fuse "${ROOT[$name]}" "${PID[$name]}"
     return $rc
 }
 
 START_TIME=$(date -u '+%Y-%m-%d %H:%M UTC')
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_log "load average before the run: $START_LOAD"
 run_native native-start
 
 IFS=, read -r -a requested <<<"$SYSTEMS"
@@ -174,6 +251,7 @@ for name in "${requested[@]}"; do
 done
 
 run_native native-end
+END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
 columns=native-start
 for name in "${requested[@]}"; do columns+=",$name"; done
@@ -185,10 +263,17 @@ report() {
     echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
         "$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo '(dirty tree)')"
     echo "backing: XFS (reflink=1) on a sparse 8 GiB loop image, direct-io loop, in ${BENCH_SCRATCH:-/var/tmp}"
-    echo "fastfs: ${FASTFS_BIN:-none} ${FASTFS_ARGS:-}; mergerfs -o cache.files=partial; bindfs (defaults)"
+    echo "load average (1/5/15 min) before the run: $START_LOAD; after it: $END_LOAD"
+    echo "fastfs: ${FASTFS_BIN:-none}${FASTFS_ARGS:+ $FASTFS_ARGS} (defaults: passthrough on);" \
+        "fastfs-ptoff: -o passthrough=off; fastfs-uring: -o io_uring"
+    echo "mergerfs $(mergerfs --version 2>/dev/null | grep -o -m1 '[0-9][0-9.]*' || echo '?')" \
+        "-o cache.files=partial; bindfs (defaults)"
     echo "floor: ${FLOOR_BIN:-none}${FUSE_FLOOR_ARGS:+ $FUSE_FLOOR_ARGS}" \
-        "(no-op FUSE daemon: no backing, answers every request from memory)"
+        "(no-op FUSE daemon: no backing, answers every request from memory); floor-uring: the same, -o io_uring"
     echo "random I/O by: $(command -v fio >/dev/null && fio --version || echo 'python os.pread/os.pwrite')"
+    for name in "${requested[@]}"; do
+        [[ -n ${NOTES[$name]:-} ]] && echo "$name: ${NOTES[$name]}"
+    done
     for name in "${!SKIPPED[@]}"; do echo "skipped $name: ${SKIPPED[$name]}"; done
     echo
     "${PY[@]}" table --sizes "$SIZES" --results "$RESULTS_TSV" --columns "$columns" --reps "$REPS"
@@ -196,4 +281,14 @@ report() {
 saved="${BENCH_RESULTS:-/var/tmp}/fastfs-bench-$(date +%Y%m%d-%H%M%S).txt"
 report | tee "$saved"
 cp "$RESULTS_TSV" "${saved%.txt}.tsv"
-bench_log "saved $saved and ${saved%.txt}.tsv"
+if ((CHART)); then
+    title="fastfs $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), $START_TIME, load before"
+    title+=" the run $START_LOAD: ratio to native XFS (best of $REPS, $SIZES sizes)"
+    "$(chart_python)" "$BENCH_DIR/bench.py" chart --sizes "$SIZES" --results "$RESULTS_TSV" --columns "$columns" \
+        --out "${saved%.txt}.png" --title "$title" || { CHART=0; bench_log "warning: no chart (see above)"; }
+fi
+if ((CHART)); then
+    bench_log "saved $saved, ${saved%.txt}.tsv and ${saved%.txt}.png"
+else
+    bench_log "saved $saved and ${saved%.txt}.tsv"
+fi
