@@ -41,7 +41,7 @@ while (($#)); do
         --reps) REPS=$2; shift ;;
         --systems) SYSTEMS=$2; shift ;;
         --no-chart) CHART=0 ;;
-        -h | --help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) bench_die "unknown argument $1 (see --help)" ;;
     esac
     shift
