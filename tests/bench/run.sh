@@ -170,14 +170,18 @@ mount_system() {
     fi
 }
 
-# Records which requests still reached fastfs in one repetition (the counters of `fastfs stats`).
+# Records which requests still reached fastfs in one repetition and the average size of its READs and
+# WRITEs (the counters of `fastfs stats`).
 note_fastfs_requests() {
     local name=$1 mnt=$2 counts
     counts=$(timeout 10 "$FASTFS_BIN" stats "$mnt" --json 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(", ".join(f"{k} {d.get(k, 0):,}" for k in
-      ("read_requests", "write_requests", "passthrough_opens", "passthrough_refused")))') || return 0
+def per_request(kind):  # the average size of the READs or WRITEs that reached the daemon
+    n, size = d.get(kind + "_requests", 0), d.get(kind + "_bytes", 0)
+    return f"{kind}_requests {n:,}" + (f" (avg {size / n / 1024:,.0f} KiB)" if n else "")
+print(", ".join([per_request("read"), per_request("write")] +
+                [f"{k} {d.get(k, 0):,}" for k in ("passthrough_opens", "passthrough_refused")]))') || return 0
     NOTES[$name]="${NOTES[$name]:+${NOTES[$name]}; }rep 1: $counts"
 }
 
