@@ -14,6 +14,8 @@ BENCH_URING_PARAM=/sys/module/fuse/parameters/enable_uring
 BENCH_URING_SAVED=""  # enable_uring as it was before bench_uring_enable changed it; empty: untouched
 # shellcheck disable=SC2034 # read by the sourcing script
 BENCH_URING_ERROR=""  # why bench_uring_enable failed
+# shellcheck disable=SC2034 # read by the sourcing script
+BENCH_READ_AHEAD_ERROR=""  # why bench_set_read_ahead failed
 
 bench_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() {
@@ -152,6 +154,24 @@ bench_wait_uring_rings() {
         sleep 0.1
     done
     echo "$rings"
+}
+
+# bench_set_read_ahead MNT KB: sets the read-ahead of the FUSE mount MNT (its own backing_dev_info, made
+# with the mount and gone with it, so nothing needs restoring) and checks that it took. After INIT (a stat
+# of MNT waits for it): the kernel lowers the read-ahead to the daemon's max_readahead when INIT is answered.
+# shellcheck disable=SC2034 # BENCH_READ_AHEAD_ERROR is read by the sourcing script
+bench_set_read_ahead() {
+    local mnt=$1 kb=$2 dev
+    timeout 10 stat "$mnt" >/dev/null 2>&1 || true
+    if ! dev=$(mountpoint -d "$mnt" 2>/dev/null); then
+        BENCH_READ_AHEAD_ERROR="$mnt is not a mount point"
+        return 1
+    fi
+    local knob=/sys/class/bdi/$dev/read_ahead_kb
+    if ! { echo "$kb" >"$knob"; } 2>/dev/null || [[ $(cat "$knob" 2>/dev/null) != "$kb" ]]; then
+        BENCH_READ_AHEAD_ERROR="could not set $knob to $kb"
+        return 1
+    fi
 }
 
 bench_cleanup() {

@@ -21,7 +21,10 @@
 # build/tests/bench/fuse_floor/fuse-floor, the target fuse-floor), FUSE_FLOOR_ARGS (e.g. "-o
 # entry_timeout=1,attr_timeout=1,negative_timeout=0" to match a fastfs given those), BENCH_SCRATCH
 # (default /var/tmp: the 8 GiB sparse image lives there), BENCH_RESULTS (directory for the saved table
-# and chart, default /var/tmp). See docs/performance.md for what every row measures and the targets.
+# and chart, default /var/tmp), BENCH_FUSE_READ_AHEAD_KB (opt-in, for an A/B of bigger read requests: the
+# read-ahead of every FUSE mount in KiB, e.g. 1020; unset: the kernel's 128 KiB, which caps the READs a
+# daemon gets below its 1020 KiB max_read). See docs/performance.md for what every row measures and the
+# targets.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,13 +44,16 @@ while (($#)); do
         --reps) REPS=$2; shift ;;
         --systems) SYSTEMS=$2; shift ;;
         --no-chart) CHART=0 ;;
-        -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) bench_die "unknown argument $1 (see --help)" ;;
     esac
     shift
 done
 [[ $SIZES == quick && $REPS == 3 ]] && REPS=1
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || bench_die "--reps needs a positive number"
+READ_AHEAD_KB=${BENCH_FUSE_READ_AHEAD_KB:-}
+[[ -z $READ_AHEAD_KB || $READ_AHEAD_KB =~ ^[1-9][0-9]*$ ]] ||
+    bench_die "BENCH_FUSE_READ_AHEAD_KB needs a positive number of KiB"
 
 bench_require_root
 for tool in mkfs.xfs losetup filefrag tar python3 findmnt fusermount3; do
@@ -140,6 +146,13 @@ mount_system() {
         ROOT[$name]=$mnt
         PID[$name]=$BENCH_LAST_PID
         bench_log "$name mounted on $mnt (pid $BENCH_LAST_PID): ${cmd[*]}"
+        # The A/B of bigger reads: with the default 128 KiB read-ahead a buffered read reaches the daemon
+        # in 128 KiB READs whatever max_read/max_pages allow. A mount it cannot be set on is not run.
+        if [[ -n $READ_AHEAD_KB ]] && ! bench_set_read_ahead "$mnt" "$READ_AHEAD_KB"; then
+            bench_log "$name: $BENCH_READ_AHEAD_ERROR"
+            bench_stop_fuse "$mnt" "$BENCH_LAST_PID"
+            SKIPPED[$name]="not run: $BENCH_READ_AHEAD_ERROR"
+        fi
     else
         SKIPPED[$name]="did not mount (log: see above)"
     fi
@@ -275,6 +288,11 @@ report() {
     echo "floor: ${FLOOR_BIN:-none}${FUSE_FLOOR_ARGS:+ $FUSE_FLOOR_ARGS}" \
         "(no-op FUSE daemon: no backing, answers every request from memory); floor-uring: the same, -o io_uring"
     echo "random I/O by: $(command -v fio >/dev/null && fio --version || echo 'python os.pread/os.pwrite')"
+    if [[ -n $READ_AHEAD_KB ]]; then
+        echo "FUSE read-ahead: $READ_AHEAD_KB KiB on every FUSE mount (BENCH_FUSE_READ_AHEAD_KB)"
+    else
+        echo "FUSE read-ahead: the kernel's default (128 KiB; BENCH_FUSE_READ_AHEAD_KB changes it)"
+    fi
     for name in "${requested[@]}"; do
         [[ -n ${NOTES[$name]:-} ]] && echo "$name: ${NOTES[$name]}"
     done
