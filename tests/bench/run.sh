@@ -75,6 +75,7 @@ if ((INSTALL_PEERS)); then
     ((CHART)) && ! have_matplotlib && missing+=(python3-matplotlib)
     if ((${#missing[@]})); then
         bench_log "installing ${missing[*]}"
+        apt-get update -qq >&2  # a fresh machine has no package lists yet
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
     fi
 fi
