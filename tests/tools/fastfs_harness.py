@@ -49,9 +49,20 @@ def _raise_system_exit(signum, _frame):
     raise SystemExit(128 + signum)
 
 
+_CLEANUP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
 def install_signal_cleanup() -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    for sig in _CLEANUP_SIGNALS:
         signal.signal(sig, _raise_system_exit)
+
+
+def default_signals() -> None:
+    """For a forked worker process, which has nothing to unmount. With the parent's handler inherited, a
+    SIGTERM that lands just before a blocking wait (the pool's queue lock) runs the handler only after the
+    wait returns, which is never; multiprocessing.Pool.terminate() then waits for that worker forever."""
+    for sig in _CLEANUP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def scratch_root() -> Path:

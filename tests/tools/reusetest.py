@@ -210,6 +210,7 @@ def run_worker(args) -> tuple[int, dict[str, int], list[str]]:
 
 def outside_writer(backing: Path, seed: int, deadline: float) -> None:
     """Changes made directly in the backing directory while the workers run (names of its own)."""
+    h.default_signals()
     rng = random.Random(seed)
     n = 0
     while time.monotonic() < deadline:
@@ -255,13 +256,15 @@ def workload(view: Path, backing: Path, seed: int, workers: int, duration: float
     writer = multiprocessing.Process(target=outside_writer, args=(backing, seed, deadline))
     writer.start()
     try:
-        with multiprocessing.Pool(workers) as pool:
+        with multiprocessing.Pool(workers, initializer=h.default_signals) as pool:
             pending = pool.map_async(run_worker, [(str(view), w, seed, deadline) for w in range(workers)])
             try:
                 results = pending.get(timeout=duration + WORKER_GRACE)
             except multiprocessing.TimeoutError:
                 dump_waits("reusetest workers", [p.pid for p in pool._pool] + [writer.pid])
                 raise Stuck(f"workers still busy {WORKER_GRACE} s after the deadline")
+            pool.close()  # idle workers exit on their own; the `with` would only signal them
+            pool.join()
     finally:
         writer.join(timeout=WORKER_GRACE)
         if writer.is_alive():
