@@ -107,7 +107,7 @@ fastfs_pids_for() {
 # Waits until no fastfs daemon serves $1 any more (the daemon must exit on its own after umount).
 wait_daemon_gone() {
     local i
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 300; i++)); do  # 30 s: a sanitized daemon exits slowly on a loaded machine
         [ -z "$(fastfs_pids_for "$1")" ] && return 0
         sleep 0.1
     done
