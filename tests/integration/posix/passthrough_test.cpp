@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 
@@ -83,7 +84,69 @@ TEST_P(Passthrough, OffSendsFileDataThroughTheDaemon) {
     EXPECT_EQ(counter(env, "passthrough_opens"), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Filesystems, Passthrough, ::testing::Values(FsType::xfs, FsType::ext4, FsType::btrfs),
+// What still reaches the daemon on a passthrough file (fallocate, truncate, a copy) changes the bytes under
+// another process's mapping, and that process sees it at once, as natively; so does a plain write.
+void expect_a_mapping_follows_changes(MountedBacking& env, const std::string& case_name) {
+    constexpr size_t kSize = 1u << 20, kHole = 256u << 10, kHoleBytes = 128u << 10, kCut = 512u << 10;
+    auto dirs = make_case_dirs(env, case_name);
+    const fs::path file = dirs.via_mount / "mapped", copy = dirs.via_mount / "copy";
+    const std::string data = pattern(kSize);
+    int writer = ::open(file.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
+    ASSERT_GE(writer, 0) << std::strerror(errno);
+    ASSERT_EQ(::pwrite(writer, data.data(), kSize, 0), ssize_t(kSize));
+    int reader = ::open(file.c_str(), O_RDONLY);
+    ASSERT_GE(reader, 0) << std::strerror(errno);
+    auto* map = static_cast<const char*>(::mmap(nullptr, kSize, PROT_READ, MAP_SHARED, reader, 0));
+    ASSERT_NE(map, MAP_FAILED) << std::strerror(errno);
+    auto mapped = [&](size_t from, size_t bytes) { return std::string(map + from, bytes); };
+    EXPECT_TRUE(mapped(0, kSize) == data);
+
+    ASSERT_EQ(::fallocate(writer, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, kHole, kHoleBytes), 0)
+        << std::strerror(errno);
+    EXPECT_EQ(mapped(kHole, kHoleBytes), std::string(kHoleBytes, '\0')) << "punched range still mapped";
+    EXPECT_EQ(mapped(0, kHole), data.substr(0, kHole));
+    EXPECT_EQ(::lseek(reader, 0, SEEK_HOLE), off_t(kHole));
+
+    ASSERT_EQ(::ftruncate(writer, kCut), 0);  // cut, then grown back: the tail reads as zeros
+    ASSERT_EQ(::ftruncate(writer, kSize), 0);
+    EXPECT_EQ(mapped(kCut, kSize - kCut), std::string(kSize - kCut, '\0')) << "cut tail still mapped";
+
+    ASSERT_EQ(::pwrite(writer, "fresh", 5, kCut + 4096), 5);
+    EXPECT_EQ(mapped(kCut + 4096, 5), "fresh");
+    EXPECT_EQ(::lseek(reader, kCut, SEEK_DATA), off_t(kCut + 4096)) << "SEEK_DATA missed a write just made";
+
+    int target = ::open(copy.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    ASSERT_GE(target, 0);
+    loff_t in = 0, out = 0;
+    size_t copied = 0;
+    while (copied < kSize) {
+        ssize_t n = ::copy_file_range(writer, &in, target, &out, kSize - copied, 0);
+        ASSERT_GT(n, 0) << std::strerror(errno);
+        copied += size_t(n);
+    }
+    ::close(target);
+    EXPECT_TRUE(read_file(copy) == mapped(0, kSize)) << "a copy made right after the changes differs";
+    ::munmap(const_cast<char*>(map), kSize);
+    ::close(reader);
+    ::close(writer);
+}
+
+TEST_P(Passthrough, AMappingFollowsWhatStillReachesTheDaemon) {
+    auto& env = shared_mount(GetParam(), {"-o", "passthrough=on"});
+    FASTFS_REQUIRE(env.ready(), env.why);
+    uint64_t opens = counter(env, "passthrough_opens");
+    expect_a_mapping_follows_changes(env, "passthrough-on-mapped");
+    EXPECT_GT(counter(env, "passthrough_opens"), opens) << "the files were not opened in passthrough";
+}
+
+TEST_P(Passthrough, AMappingFollowsChangesWithPassthroughOff) {
+    auto& env = shared_mount(GetParam(), {"-o", "passthrough=off"});
+    FASTFS_REQUIRE(env.ready(), env.why);
+    expect_a_mapping_follows_changes(env, "passthrough-off-mapped");
+}
+
+INSTANTIATE_TEST_SUITE_P(Filesystems, Passthrough,
+                         ::testing::Values(FsType::xfs, FsType::ext4, FsType::btrfs),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
 }  // namespace
