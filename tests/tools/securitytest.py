@@ -4,7 +4,7 @@
 Each probe runs as an unprivileged identity (uid 1000 without groups; uid 1000 with supplementary group 1002;
 uid 1000 as root of its own user namespace; and root itself) twice: on a tree on the backing filesystem and
 on an identical tree through a fastfs mount of it with allow_other. The two results must be the same. The
-probes cover what an attacker tries (tests/tools/permtest.py covers modes, ACLs, sticky directories):
+probes cover what an attacker tries (tests/tools/permtest.py covers modes and sticky directories):
 
   inode flags   FS_IOC_GETFLAGS/SETFLAGS with the 64-bit and the 32-bit numbers, FS_IOC_FSSETXATTR:
                 immutable and append-only need CAP_LINUX_IMMUTABLE, other flags ownership
@@ -14,6 +14,8 @@ probes cover what an attacker tries (tests/tools/permtest.py covers modes, ACLs,
                 trusted.* names hidden from listxattr
   append-only   chattr +a files take appends and nothing else, +i files nothing
   user ns       the root of a user namespace has none of its capabilities on the host's files
+  ACLs          access an ACL grants (to the user, to a supplementary group, in a directory) or takes away;
+                a default ACL inherited by a new file; setting an ACL on another user's file
 
 and, through the mount only:
   descriptors   uid 1000 opens files until refused (EMFILE) and issues clone tokens until refused; meanwhile
@@ -82,6 +84,21 @@ TREE = [
     ("open_dir", "dir", 0o777, 0, 0, None),
     ("ns_dir", "dir", 0o755, USER, USER, None),
     ("ns_dir/own", "file", 0o644, USER, USER, b"own\n"),
+    # Access that only a POSIX ACL grants or takes away (entries in ACLS).
+    ("acl_granted", "file", 0o600, OTHER, OTHER, b"granted by an ACL\n"),
+    ("acl_denied", "file", 0o644, OTHER, OTHER, b"denied by an ACL\n"),
+    ("acl_group", "file", 0o600, OTHER, OTHER, b"group ACL\n"),
+    ("acl_dir", "dir", 0o755, OTHER, OTHER, None),
+    ("acl_default", "dir", 0o777, OTHER, OTHER, None),
+]
+
+# (name, setfacl arguments): applied after TREE, as root.
+ACLS = [
+    ("acl_granted", ["-m", f"u:{USER}:r"]),
+    ("acl_denied", ["-m", f"u:{USER}:---"]),
+    ("acl_group", ["-m", f"g:{GROUP}:rw"]),
+    ("acl_dir", ["-m", f"u:{USER}:rwx"]),
+    ("acl_default", ["-d", "-m", f"u:{USER}:r,g::---,o::---,m::rwx"]),
 ]
 
 
@@ -99,6 +116,8 @@ def build_tree(root: Path) -> None:
     os.setxattr(root / "trusted", "user.visible", b"v")
     set_flags(root / "append_only", FS_APPEND_FL)
     set_flags(root / "immutable", FS_IMMUTABLE_FL)
+    for name, args in ACLS:
+        H.run(["setfacl", *args, str(root / name)])
 
 
 def clear_flags(root: Path) -> None:
@@ -185,6 +204,13 @@ def _append(path: str, flags: int) -> str:
     return "written"
 
 
+def _acl_text(path: str) -> str:
+    r = subprocess.run(["getfacl", "-c", "-n", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise OSError(errno.EIO, r.stderr.strip())
+    return " ".join(r.stdout.split())
+
+
 def _create(path: str):
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640)
     os.close(fd)
@@ -223,6 +249,15 @@ def probes(root: str, who: str, through_fastfs: bool):
         yield "setxattr trusted.mine", lambda: os.setxattr(f"{r}/trusted", "trusted.mine", b"1")
         yield "create in group dir (no groups)", lambda: _create(f"{r}/group_dir/nogroups")
         yield "chown mine to group 1002 (no groups)", lambda: os.chown(f"{r}/mine", -1, GROUP)
+        yield "read a file an ACL lets me read", lambda: Path(f"{r}/acl_granted").read_text()
+        yield "read a file an ACL keeps from me", lambda: Path(f"{r}/acl_denied").read_text()
+        yield "write a file an ACL gives my group", lambda: _append(f"{r}/acl_group", os.O_WRONLY)
+        yield "create in a dir an ACL opens to me", lambda: _create(f"{r}/acl_dir/created")
+        yield "create in a dir with a default ACL", lambda: _create(f"{r}/acl_default/inherits")
+        yield "ACL inherited by that file", lambda: _acl_text(f"{r}/acl_default/inherits")
+        yield "setfacl on 1001's file", lambda: os.setxattr(f"{r}/others", "system.posix_acl_access",
+                                                            os.getxattr(f"{r}/acl_granted",
+                                                                        "system.posix_acl_access"))
     elif who == "user+group":
         yield "create in group dir via group 1002", lambda: _create(f"{r}/group_dir/withgroup")
         yield "mkdir in group dir via group 1002", lambda: (os.mkdir(f"{r}/group_dir/sub"),
@@ -230,6 +265,7 @@ def probes(root: str, who: str, through_fastfs: bool):
         yield "chown mine to group 1002 (member)", lambda: (os.chown(f"{r}/mine", -1, GROUP),
                                                             os.stat(f"{r}/mine").st_gid)[1]
         yield "access W_OK group dir", lambda: os.access(f"{r}/group_dir", os.W_OK)
+        yield "write a file an ACL gives my group", lambda: _append(f"{r}/acl_group", os.O_WRONLY)
     elif who == "userns-root":
         yield "create in own dir", lambda: _create(f"{r}/ns_dir/created")
         yield "FS_IOC_SETFLAGS +i own file", lambda: _ioctl_int(f"{r}/ns_dir/own", FS_IOC_SETFLAGS,
