@@ -244,7 +244,11 @@ def case_outside_attributes(s: Side):
     return result
 
 
-def case_first_listing_race(s: Side, files: int = 3000):
+RACE_FILES = 3000  # --race-files: the report was on 16,000
+
+
+def case_first_listing_race(s: Side):
+    files = RACE_FILES
     (s.other / "race").mkdir()
     for i in range(files):
         (s.other / "race" / f"f{i:05d}").write_bytes(b"0123456789")
@@ -353,12 +357,16 @@ def run_case(name: str, side: Side):
 
 
 def main() -> int:
+    global RACE_FILES
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=h.default_binary())
     parser.add_argument("--fs", choices=["xfs", "ext4"], default="xfs")
     parser.add_argument("--options", default=",".join(OPTION_SETS))
     parser.add_argument("--case", action="append", choices=sorted(CASES))
+    parser.add_argument("--race-files", type=int, default=3000,
+                        help="files in the first-listing race (default %(default)s)")
     args = parser.parse_args()
+    RACE_FILES = args.race_files
     h.install_signal_cleanup()
     cases = args.case or list(CASES)
     ok = True

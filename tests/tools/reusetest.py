@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Inode-number reuse stress: the same concurrent workload natively and through a fastfs mount.
 
-Several worker processes create, write, rename (also across directories) and remove files and directories in
+Several worker processes create, write, link, rename (also across directories and over their own files) and
+remove files, directories, symlinks and FIFOs, and list the directories, in
 a few shared directories of a small XFS or ext4 image, where freed inode numbers come back at once. Some
 workers keep removed inodes referenced the way the kernel holds them without any FUSE open: an O_PATH
 descriptor of an unlinked file, a working directory that was removed, a file open for reading while it is
@@ -23,6 +24,7 @@ import errno
 import multiprocessing
 import os
 import random
+import stat
 import sys
 import time
 from pathlib import Path
@@ -119,6 +121,62 @@ class Worker:
             if self.check("rewrite-after-rename", lambda: new.write_bytes(content_for(new.name))) is None:
                 self.files.append(new)
 
+    def op_replace(self) -> None:
+        """rename(2) over another of its own files: the target's inode goes, the name takes the source's."""
+        if len(self.files) < 2:
+            return
+        old = self.files.pop(self.rng.randrange(len(self.files)))
+        target = self.files.pop(self.rng.randrange(len(self.files)))
+        if self.check("rename-over", lambda: os.rename(old, target)) is not None:
+            return
+        got = self.check("read-after-rename-over", lambda: target.read_bytes())
+        if got is not None and got != content_for(old.name):
+            self.found.bad("wrong-content-after-rename-over", f"{old} -> {target}")
+        if self.check("rewrite-after-rename-over", lambda: target.write_bytes(content_for(target.name))) is None:
+            self.files.append(target)
+
+    def op_link(self) -> None:
+        """A second name, then the first removed: the inode lives on under the second."""
+        if not self.files:
+            return
+        old = self.files.pop(self.rng.randrange(len(self.files)))
+        new = self.fresh("l")
+        if self.check("link", lambda: os.link(old, new)) is not None:
+            return
+        st = self.check("stat-linked", lambda: os.stat(new))
+        if st is not None and st.st_nlink != 2:
+            self.found.bad("nlink-after-link", f"{new}: {st.st_nlink}")
+        self.check("unlink-first-name", lambda: os.unlink(old))
+        got = self.check("read-second-name", lambda: new.read_bytes())
+        if got is not None and got != content_for(old.name):
+            self.found.bad("wrong-content-after-link", f"{old} -> {new}")
+        if self.check("rewrite-second-name", lambda: new.write_bytes(content_for(new.name))) is None:
+            self.files.append(new)
+
+    def op_special(self) -> None:
+        """A symlink and a FIFO under fresh names, checked and removed (inodes of other kinds to recycle)."""
+        link, fifo = self.fresh("s"), self.fresh("p")
+        if self.check("symlink", lambda: os.symlink(link.name + "-target", link)) is None:
+            got = self.check("readlink", lambda: os.readlink(link))
+            if got is not None and got != link.name + "-target":
+                self.found.bad("wrong-symlink-target", f"{link}: {got}")
+            self.check("unlink-symlink", lambda: os.unlink(link))
+        if self.check("mkfifo", lambda: os.mkfifo(fifo, 0o600)) is None:
+            st = self.check("stat-fifo", lambda: os.lstat(fifo))
+            if st is not None and not stat.S_ISFIFO(st.st_mode):
+                self.found.bad("fifo-is-not-a-fifo", f"{fifo}: {st.st_mode:o}")
+            self.check("unlink-fifo", lambda: os.unlink(fifo))
+
+    def op_list(self) -> None:
+        """Lists a shared directory (READDIRPLUS through the mount): every live file of this worker there shows."""
+        shared = self.root / f"shared{self.rng.randrange(SHARED_DIRS)}"
+        names = self.check("list-shared", lambda: set(os.listdir(shared)))
+        if names is None:
+            return
+        missing = [p.name for p in self.files if p.parent == shared and p.name not in names]
+        if missing:
+            self.found.bad("live-file-not-listed", f"{shared}: {missing[:3]}")
+
     def op_unlink(self) -> None:
         if not self.files:
             return
@@ -185,7 +243,8 @@ class Worker:
 
     def run(self, deadline: float) -> Findings:
         ops = [self.op_create] * 5 + [self.op_mkdir] * 2 + [self.op_rename] * 3 + [self.op_unlink] * 3 + \
-              [self.op_rmdir] * 2 + [self.op_hold_unlinked] * 2 + [self.op_removed_cwd]
+              [self.op_rmdir] * 2 + [self.op_hold_unlinked] * 2 + [self.op_removed_cwd] + \
+              [self.op_replace, self.op_link, self.op_special, self.op_list]
         while time.monotonic() < deadline:
             if len(self.files) > MAX_LIVE:
                 self.op_unlink()
