@@ -13,9 +13,9 @@ OPS_CASE=${1:-}
 source "$(dirname "$0")/lib.sh"
 
 case $OPS_CASE in
-type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options) ;;
+type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options | messages) ;;
 *)
-    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options" >&2
+    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options|messages" >&2
     exit 2
     ;;
 esac
@@ -193,6 +193,37 @@ case_fstab_only_options() {
     [ "$status" -ne 0 ] || fail "fastfs accepted an unknown option"
     expect_not_mounted "$mnt" "unknown option"
     [ -z "$(fastfs_pids_for "$mnt")" ] || fail "a daemon is left after a refused option"
+}
+
+# The mount-time messages of issue 10, each one clear line on stderr: allow_other with
+# no_default_permissions (every user then reaches every file), and a user who may not open /dev/fuse.
+case_messages() {
+    local err status
+    mkdir -p "$SCRATCH/open"
+    on_cleanup_fastfs_mount "$SCRATCH/open"
+    err=$("$FASTFS_BINARY" "$BACKING" "$SCRATCH/open" -o allow_other,no_default_permissions 2>&1) ||
+        fail "fastfs -o allow_other,no_default_permissions exited $?: $err"
+    expect_contains "$err" "no_default_permissions" "allow_other,no_default_permissions: a warning"
+    expect_eq "$(printf '%s\n' "$err" | grep -c .)" 1 "allow_other,no_default_permissions: one line ($err)"
+    umount "$SCRATCH/open" || fail "umount $SCRATCH/open"
+    wait_daemon_gone "$SCRATCH/open" || fail "fastfs did not exit after umount"
+
+    # A /dev/fuse only root may open, in this namespace only: a node of the same numbers with mode 0600.
+    mknod -m 0600 "$SCRATCH/fuse-0600" c 10 229 || cannot_set_up "mknod of a fuse device node"
+    mount --bind "$SCRATCH/fuse-0600" /dev/fuse || cannot_set_up "a 0600 node bound over /dev/fuse"
+    on_cleanup "umount /dev/fuse"
+    chmod 755 "$SCRATCH"
+    mkdir -p "$SCRATCH/user-backing" "$SCRATCH/user-mnt"
+    chown 1000:1000 "$SCRATCH/user-backing" "$SCRATCH/user-mnt"
+    on_cleanup_fastfs_mount "$SCRATCH/user-mnt"
+    err=$(setpriv --reuid=1000 --regid=1000 --clear-groups \
+        "$FASTFS_BINARY" "$SCRATCH/user-backing" "$SCRATCH/user-mnt" 2>&1)
+    status=$?
+    [ "$status" -ne 0 ] || fail "uid 1000 mounted without access to /dev/fuse"
+    expect_eq "$(printf '%s\n' "$err" | grep -c .)" 1 "uid 1000 without /dev/fuse: one line ($err)"
+    expect_contains "$err" "/dev/fuse" "uid 1000 without /dev/fuse: the line names the device"
+    [[ $err != *"file handle"* ]] || fail "uid 1000 without /dev/fuse: a misleading file-handle warning: $err"
+    expect_not_mounted "$SCRATCH/user-mnt" "uid 1000 without /dev/fuse"
 }
 
 "case_$OPS_CASE"

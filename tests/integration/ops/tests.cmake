@@ -13,7 +13,7 @@ function(fastfs_ops_test name script)
     LABELS "ops;integration")
 endfunction()
 
-foreach(case type_fastfs type_fuse_fastfs helper_argument_order fake fstab fstab_only_options)
+foreach(case type_fastfs type_fuse_fastfs helper_argument_order fake fstab fstab_only_options messages)
   fastfs_ops_test(mount.${case} mount_test.sh ${case})
 endforeach()
 foreach(case rslave userns)
