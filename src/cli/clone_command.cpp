@@ -11,8 +11,8 @@
 #include "fastfs/cli/errors.hpp"
 #include "fastfs/cli/paths.hpp"
 #include "fastfs/copy/engine.hpp"
+#include "fastfs/copy/file_copy.hpp"
 #include "fastfs/ioctl_abi.h"
-#include "fastfs/sys/pending_file.hpp"
 #include "fastfs/sys/result.hpp"
 
 namespace fastfs::cli {
@@ -26,6 +26,26 @@ std::string refusal_message(const std::string& source, int error, bool through_f
                "both files on the same filesystem)";
     if (error == ENOTTY) return "cannot clone " + source + ": not inside a fastfs mount";
     return "cannot clone " + source + ": " + errno_text(error);
+}
+
+CliError landing_failure(const std::string& source, const Destination& dst, const copy::LandingError& failure,
+                         bool through_fastfs) {
+    using Step = copy::LandingError::Step;
+    std::string why = errno_text(failure.error);
+    switch (failure.step) {
+        case Step::create:
+            return CliError{kExitFailure, "cannot create a file next to " + dst.display + ": " + why};
+        case Step::fill:
+            return CliError{kExitFailure, refusal_message(source, failure.error, through_fastfs)};
+        case Step::metadata:
+            return CliError{kExitFailure,
+                            "cannot give " + dst.display + " the attributes of " + source + ": " + why};
+        case Step::sync:
+            return CliError{kExitFailure, "cannot write " + dst.display + " to disk: " + why};
+        case Step::rename:
+            return CliError{kExitFailure, "cannot rename into " + dst.display + ": " + why};
+    }
+    return CliError{kExitFailure, "cannot clone " + source + ": " + why};
 }
 
 sys::Result<void> clone_through_mount(__u64 token, int destination_fd) {
@@ -79,20 +99,15 @@ int run_clone(const std::string& source, const std::string& destination) {
     auto token = choose_route(*src, *dst, source);
     if (!token) return report(token.error());
 
-    auto pending = sys::PendingFile::create(dst->dir.get(), 0600);  // mode and times are copied below
-    if (!pending)
-        return report(CliError{
-            kExitFailure, "cannot create a file next to " + dst->name + ": " + errno_text(pending.error())});
+    // Landed as `fastfs copy` lands a file: a pending file, the source's owner, xattrs, mode and times,
+    // fsync, rename into place.
     bool through_fastfs = token->has_value();
-    auto cloned = through_fastfs ? clone_through_mount(**token, pending->fd())
-                                 : copy::clone_whole_file(src->fd.get(), pending->fd());
-    if (!cloned)
-        return report(CliError{kExitFailure, refusal_message(source, cloned.error(), through_fastfs)});
-    if (auto meta = copy_mode_and_times(pending->fd(), src->st, dst->display); !meta)
-        return report(meta.error());
-    if (auto done = pending->commit(dst->name); !done)
-        return report(
-            CliError{kExitFailure, "cannot rename into " + dst->name + ": " + errno_text(done.error())});
+    auto landed = copy::land_file(dst->dir.get(), dst->name, src->fd.get(), src->st, true,
+                                  [&](int pending_fd) -> sys::Result<void> {
+                                      if (through_fastfs) return clone_through_mount(**token, pending_fd);
+                                      return copy::clone_whole_file(src->fd.get(), pending_fd);
+                                  });
+    if (!landed) return report(landing_failure(source, *dst, landed.error(), through_fastfs));
     return kExitOk;
 }
 

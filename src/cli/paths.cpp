@@ -42,13 +42,4 @@ Checked<Destination> resolve_destination(const std::string& source, const struct
     return dst;
 }
 
-Checked<void> copy_mode_and_times(int fd, const struct stat& source_st, const std::string& display) {
-    if (::fchmod(fd, source_st.st_mode & 07777) != 0)
-        return runtime_error("cannot set the mode of " + display + ": " + errno_text(errno));
-    const struct timespec times[2] = {source_st.st_atim, source_st.st_mtim};
-    if (::futimens(fd, times) != 0)
-        return runtime_error("cannot set the times of " + display + ": " + errno_text(errno));
-    return {};
-}
-
 }  // namespace fastfs::cli

@@ -1,4 +1,5 @@
-// copy_file: resolve the target, write a pending file with the engine, copy metadata, fsync, rename.
+// copy_file: resolve the target, then land_file: a pending file filled by the engine, metadata, fsync,
+// rename.
 #include "fastfs/copy/file_copy.hpp"
 
 #include <fcntl.h>
@@ -65,6 +66,29 @@ sys::Result<uint64_t> copy_data(int src_fd, int dst_fd, uint64_t total, const Fi
 
 }  // namespace
 
+std::expected<LandedMetadata, LandingError> land_file(int dir_fd, const std::string& name, int src_fd,
+                                                      const struct stat& src_st, bool preserve,
+                                                      const FillPending& fill) {
+    using Step = LandingError::Step;
+    auto failed = [](Step step, int error) { return std::unexpected(LandingError{step, error}); };
+    // Private until complete; without preserve the kernel applies the umask (or a default ACL) to the
+    // source's permission bits, as for any new file.
+    auto pending = PendingFile::create(dir_fd, preserve ? 0600 : (src_st.st_mode & 0777));
+    if (!pending) return failed(Step::create, pending.error());
+    if (auto filled = fill(pending->fd()); !filled) return failed(Step::fill, filled.error());
+    LandedMetadata landed;
+    if (preserve) {
+        auto metadata = detail::copy_metadata(src_fd, src_st, pending->fd());
+        if (!metadata) return failed(Step::metadata, metadata.error());
+        landed.owner_preserved = metadata->owner_preserved;
+        landed.skipped_xattrs = std::move(metadata->skipped_xattrs);
+    }
+    if (auto synced = sys::sync_fd(pending->fd(), false); !synced) return failed(Step::sync, synced.error());
+    if (auto committed = pending->commit(name); !committed) return failed(Step::rename, committed.error());
+    if (auto synced = sys::sync_fd(dir_fd, false); !synced) return failed(Step::sync, synced.error());
+    return landed;
+}
+
 sys::Result<FileCopyReport> copy_file(const fs::path& source, const fs::path& destination,
                                       const FileCopyOptions& options) {
     auto src = sys::open_at(AT_FDCWD, source.c_str(), O_RDONLY | O_NOCTTY);
@@ -78,27 +102,20 @@ sys::Result<FileCopyReport> copy_file(const fs::path& source, const fs::path& de
     if (!target) return sys::fail(target.error());
     auto dir = sys::open_at(AT_FDCWD, target->directory.c_str(), O_RDONLY | O_DIRECTORY);
     if (!dir) return sys::fail(dir.error());
-    // Private until complete; without preserve the kernel applies the umask (or a default ACL) to the
-    // source's permission bits, as for any new file.
-    mode_t initial_mode = options.preserve ? 0600 : (src_stat->st_mode & 0777);
-    auto pending = PendingFile::create(dir->get(), initial_mode);
-    if (!pending) return sys::fail(pending.error());
 
     FileCopyReport report;
     report.destination = target->path;
-    auto bytes = copy_data(src->get(), pending->fd(), uint64_t(src_stat->st_size), options, report.copy);
-    if (!bytes) return sys::fail(bytes.error());
-    report.bytes = *bytes;
-    if (options.preserve) {
-        auto metadata = detail::copy_metadata(src->get(), *src_stat, pending->fd());
-        if (!metadata) return sys::fail(metadata.error());
-        report.owner_preserved = metadata->owner_preserved;
-        report.skipped_xattrs = std::move(metadata->skipped_xattrs);
-    }
-    if (auto synced = sys::sync_fd(pending->fd(), false); !synced) return sys::fail(synced.error());
-    if (auto committed = pending->commit(target->name); !committed) return sys::fail(committed.error());
-    // The rename is only durable once the directory is.
-    if (auto synced = sys::sync_fd(dir->get(), false); !synced) return sys::fail(synced.error());
+    auto landed = land_file(dir->get(), target->name, src->get(), *src_stat, options.preserve,
+                            [&](int pending_fd) -> sys::Result<void> {
+                                auto bytes = copy_data(src->get(), pending_fd, uint64_t(src_stat->st_size),
+                                                       options, report.copy);
+                                if (!bytes) return sys::fail(bytes.error());
+                                report.bytes = *bytes;
+                                return {};
+                            });
+    if (!landed) return sys::fail(landed.error().error);
+    report.owner_preserved = landed->owner_preserved;
+    report.skipped_xattrs = std::move(landed->skipped_xattrs);
     return report;
 }
 

@@ -28,7 +28,4 @@ Checked<OpenedSource> open_source(const std::string& source);
 Checked<Destination> resolve_destination(const std::string& source, const struct stat& source_st,
                                          const std::string& destination);
 
-// Gives `fd` the source's permission bits and access/modification times.
-Checked<void> copy_mode_and_times(int fd, const struct stat& source_st, const std::string& display);
-
 }  // namespace fastfs::cli

@@ -3,7 +3,10 @@
 // DST's directory and renamed into place only when complete.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <expected>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -39,6 +42,29 @@ struct FileCopyReport {
     bool owner_preserved = true;        // false when chown was not permitted (the copy is still made)
     std::vector<std::string> skipped_xattrs;  // not settable on DST (security.*, unsupported namespaces)
 };
+
+// What landing a file kept of its source's metadata.
+struct LandedMetadata {
+    bool owner_preserved = true;              // false when chown was not permitted (the file is still made)
+    std::vector<std::string> skipped_xattrs;  // not settable on the new file (security.*, namespaces)
+};
+
+// Where land_file() failed, with the errno of that step; nothing is left behind either way.
+struct LandingError {
+    enum class Step { create, fill, metadata, sync, rename } step;
+    int error;
+};
+
+// Fills the pending file (its descriptor) with the source's bytes: a copy, a clone, a daemon's clone.
+using FillPending = std::function<sys::Result<void>(int pending_fd)>;
+
+// The one way `fastfs copy` and `fastfs clone` put a file in place: a pending file in `dir_fd` that no one
+// sees until it is complete, filled by `fill`; with `preserve`, given the source's owner, xattrs, mode and
+// times (else the source's permission bits less the umask); fsynced; renamed over `name` (atomic, an
+// existing file replaced); then the directory fsynced, since only that makes the rename durable.
+std::expected<LandedMetadata, LandingError> land_file(int dir_fd, const std::string& name, int src_fd,
+                                                      const struct stat& src_st, bool preserve,
+                                                      const FillPending& fill);
 
 // Copies the regular file `source` to `destination`. If `destination` is an existing directory the copy
 // goes to destination/basename(source). An existing destination file is replaced atomically (rename);

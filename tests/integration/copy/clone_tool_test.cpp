@@ -1,5 +1,12 @@
 // `fastfs clone SRC DST` inside the mount: shares all blocks where the backing can (XFS, btrfs), and where
 // it cannot (ext4, tmpfs) fails cleanly: a clear message, a non-zero exit, no DST, no temporary file.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "copy_support.hpp"
 
 namespace fastfs::test::copy_it {
@@ -60,6 +67,33 @@ TEST_P(CloneRefused, FailsClearlyAndLeavesNothing) {
     EXPECT_EQ(names_in(dir.via_mount), std::vector<std::string>{"src"});
     EXPECT_EQ(names_in(dir.on_backing), std::vector<std::string>{"src"});
     EXPECT_TRUE(same_bytes(read_file(dir.via_mount / "src"), data));
+}
+
+// A clone lands as `fastfs copy` lands a copy: with the source's owner, xattrs, mode and times.
+TEST_P(CloneSucceeds, DestinationKeepsOwnerXattrsModeAndTimes) {
+    auto& env = shared_mount(GetParam());
+    FASTFS_REQUIRE(env.ready(), env.why);
+    auto dir = make_case(env, "clone-meta");
+    const fs::path src = dir.via_mount / "src";
+    write_at(src, 0, pattern_bytes(kMiB, 33));
+    ASSERT_EQ(::setxattr(src.c_str(), "user.origin", "model-cache", 11, 0), 0) << std::strerror(errno);
+    ASSERT_EQ(::chown(src.c_str(), 1234, 5678), 0) << std::strerror(errno);
+    ASSERT_EQ(::chmod(src.c_str(), 0640), 0);
+    const struct timespec times[2] = {{1'500'000'000, 123'456'789}, {1'400'000'000, 987'654'321}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, src.c_str(), times, 0), 0);
+
+    auto clone = clone_inside(dir);
+    ASSERT_EQ(clone.exit_code, 0) << clone.output;
+    struct stat st {};
+    ASSERT_EQ(::stat((dir.on_backing / "dst").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 1234u);
+    EXPECT_EQ(st.st_gid, 5678u);
+    EXPECT_EQ(st.st_mode & 07777, 0640u);
+    EXPECT_EQ(st.st_mtim.tv_sec, 1'400'000'000);
+    EXPECT_EQ(st.st_mtim.tv_nsec, 987'654'321);
+    char value[32] = {};
+    EXPECT_EQ(::getxattr((dir.on_backing / "dst").c_str(), "user.origin", value, sizeof(value)), 11);
+    EXPECT_EQ(std::string(value), "model-cache");
 }
 
 INSTANTIATE_TEST_SUITE_P(Clone, CloneSucceeds, ::testing::Values(FsType::xfs, FsType::btrfs), fs_type_name);
