@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include <span>
@@ -42,6 +44,16 @@ fuse_bufvec backing_bytes(size_t size, int fd, off_t off) {
     buf.buf[0].fd = fd;
     buf.buf[0].pos = off;
     return buf;
+}
+
+// How many of the `size` bytes at `off` a read delivers. libfuse does not say how much it read; a read of a
+// regular file comes up short only at its end, where the kernel often asks for more (whole pages, or what
+// an application asked for). Counted before the reply, while `fd` is certainly open; a size change racing
+// with the read makes it off by that change.
+uint64_t bytes_before_end(int fd, off_t off, size_t size) {
+    auto st = sys::stat_fd(fd);
+    if (!st || st->st_size <= off) return 0;
+    return std::min<uint64_t>(size, uint64_t(st->st_size - off));
 }
 
 // Who the kernel writes passthrough files as (passthrough_files.hpp, "Credentials").
@@ -245,8 +257,9 @@ void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi
     ctx.counters.read_requests.add();
     // Hand libfuse the descriptor, not bytes: with splice enabled the data goes file -> pipe -> /dev/fuse
     // without passing through our memory.
-    fuse_bufvec data = backing_bytes(size, open_file(fi).fd.get(), off);
-    ctx.counters.read_bytes.add(size);
+    int fd = open_file(fi).fd.get();
+    fuse_bufvec data = backing_bytes(size, fd, off);
+    ctx.counters.read_bytes.add(bytes_before_end(fd, off, size));
     fuse_reply_data(req, &data, FUSE_BUF_SPLICE_MOVE);
 }
 
