@@ -68,9 +68,8 @@ bool prefers_page_cache(fuse_req_t req, const fuse_file_info* fi, int fd) {
     constexpr uint64_t kCapFsetid = uint64_t(1) << 4;
     if (!context(req).config.allow_other || (fi->flags & O_ACCMODE) == O_RDONLY) return false;
     if (!(context(req).callers.of(*fuse_req_ctx(req)).capabilities & kCapFsetid)) return false;
-    struct stat st {};
-    return ::fstat(fd, &st) == 0 &&
-           ((st.st_mode & S_ISUID) || (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP));
+    auto st = sys::stat_fd(fd);
+    return st && ((st->st_mode & S_ISUID) || (st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP));
 }
 
 // Makes the open file of `fi` from `fd`, the backing descriptor just opened for it: a passthrough open
