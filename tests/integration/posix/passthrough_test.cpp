@@ -84,12 +84,12 @@ TEST_P(Passthrough, OffSendsFileDataThroughTheDaemon) {
 }
 
 // read_bytes counts what reads delivered, not what the kernel asked for: a direct read of 64 KiB from a file
-// of 10 bytes is one READ of 64 KiB that delivers 10.
+// of 10 bytes is one READ of 64 KiB that delivers 10 (O_DIRECT: the page cache cannot answer it).
 TEST_P(Passthrough, OffCountsTheBytesReadsDeliver) {
     auto& env = shared_mount(GetParam(), {"-o", "passthrough=off"});
     FASTFS_REQUIRE(env.ready(), env.why);
     auto dirs = make_case_dirs(env, "read-bytes");
-    write_file(dirs.native / "short", "ten bytes!");
+    write_file(dirs.via_mount / "short", "ten bytes!");
     uint64_t requests = counter(env, "read_requests"), bytes = counter(env, "read_bytes");
     int fd = ::open((dirs.via_mount / "short").c_str(), O_RDONLY | O_DIRECT);
     ASSERT_GE(fd, 0) << std::strerror(errno);
