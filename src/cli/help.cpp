@@ -35,6 +35,7 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
                           watched for outside changes, else 1)
   attr_timeout=SECONDS    how long the kernel trusts file attributes (default 60 watched, else 1)
   negative_timeout=SECONDS  how long the kernel trusts "no such file" (default 60 watched, else 0)
+  watch_backing           watch BACKING for changes made outside the mount (the default where it can)
   no_watch_backing        do not watch BACKING for changes made outside the mount (then the
                           timeouts default to 1, 1 and 0; watching needs root)
   keep_cache              keep page cache across opens while size and mtime are unchanged (default)
@@ -43,6 +44,7 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
                           (default on; needs root, Linux 6.9+ and no writeback_cache)
   io_uring                serve requests over FUSE's io_uring queues (Linux 6.14+; the fuse module's
                           enable_uring parameter must be Y)
+  no_io_uring             serve requests by reads and writes on /dev/fuse (default)
   writeback_cache         let the kernel cache writes and send them later (faster small writes without
                           passthrough, but the size and mtime of files others change are not seen)
   no_writeback_cache      send writes at once (default)
@@ -54,7 +56,7 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
 )";
     for (auto name : kernel_option_names())
         text += fmt::format("  {:<24}kernel mount flag, passed through\n", name);
-    for (auto name : dropped_option_names())
+    for (const auto& name : dropped_option_names())
         text += fmt::format("  {:<24}accepted from mount(8), fstab and systemd; ignored\n", name);
     text += R"(Any other option is an error.
 

@@ -1,5 +1,5 @@
-// The -o option language. Table-driven so that --help, the man page and this parser can be checked
-// against each other by reading one list.
+// The -o option language. Table-driven: mount_option_names() reads the tables, and a test checks --help and
+// the man page against it (tests/unit/cli/help_test.cpp).
 #include "fastfs/cli/options.hpp"
 
 #include <algorithm>
@@ -139,10 +139,6 @@ constexpr std::array<std::string_view, 10> kDroppedOptions = {
     "defaults", "auto", "noauto", "nofail", "_netdev", "user", "nouser", "users", "owner", "group",
 };
 constexpr std::array<std::string_view, 2> kDroppedPrefixes = {"comment=", "x-"};
-constexpr std::array<std::string_view, 12> kDroppedNamesForHelp = {
-    "defaults", "auto",  "noauto", "nofail", "_netdev",   "user",
-    "nouser",   "users", "owner",  "group",  "comment=*", "x-*",
-};
 
 bool is_dropped(std::string_view option) {
     if (std::ranges::find(kDroppedOptions, option) != kDroppedOptions.end()) return true;
@@ -179,8 +175,23 @@ Outcome apply_one(std::string_view option, MountOptions& options) {
 std::span<const std::string_view> kernel_option_names() {
     return kKernelOptions;
 }
-std::span<const std::string_view> dropped_option_names() {
-    return kDroppedNamesForHelp;
+std::vector<std::string> dropped_option_names() {
+    std::vector<std::string> names(kDroppedOptions.begin(), kDroppedOptions.end());
+    for (auto prefix : kDroppedPrefixes)
+        names.push_back(std::string(prefix) + "*");
+    return names;
+}
+
+std::vector<std::string> mount_option_names() {
+    std::vector<std::string> names;
+    for (const auto& flag : kFlagOptions)
+        names.emplace_back(flag.name);
+    for (const auto& valued : kValueOptions)
+        names.push_back(std::string(valued.name) + "=");
+    names.insert(names.end(), kKernelOptions.begin(), kKernelOptions.end());
+    auto dropped = dropped_option_names();
+    names.insert(names.end(), dropped.begin(), dropped.end());
+    return names;
 }
 
 std::vector<std::string> split_option_list(std::string_view list) {

@@ -7,6 +7,7 @@
 
 #include "copy_job.hpp"
 #include "fastfs/sys/result.hpp"
+#include "fastfs/sys/syscalls.hpp"
 
 namespace fastfs::copy::detail {
 namespace {
@@ -92,41 +93,26 @@ Progress by_splice(CopyJob& job, off_t in, off_t out, uint64_t len) {
     return done;
 }
 
-// Writes all of `len` bytes or reports how far it got and why it stopped.
-Progress write_all(int fd, const char* data, size_t len, off_t off) {
-    Progress written;
-    while (written.bytes < len) {
-        ssize_t n = sys::retry_eintr([&] {
-            return ::pwrite(fd, data + written.bytes, len - written.bytes, off + off_t(written.bytes));
-        });
-        if (n <= 0) {
-            written.error = n < 0 ? errno : EIO;
-            break;
-        }
-        written.bytes += uint64_t(n);
-    }
-    return written;
-}
-
+// A short pread_full or pwrite_full (an error after some progress) is counted, and the next round, from
+// where it stopped, reports the error.
 Progress by_read_write(CopyJob& job, off_t in, off_t out, uint64_t len) {
     Progress done;
     if (!job.buffer) job.buffer = std::make_unique<char[]>(kBufferBytes);
     while (done.bytes < len) {
         size_t chunk = size_t(std::min<uint64_t>(len - done.bytes, kBufferBytes));
-        ssize_t n = sys::retry_eintr(
-            [&] { return ::pread(job.fd_in, job.buffer.get(), chunk, in + off_t(done.bytes)); });
-        if (n < 0) {
-            done.error = errno;
+        auto got = sys::pread_full(job.fd_in, job.buffer.get(), chunk, in + off_t(done.bytes));
+        if (!got) {
+            done.error = got.error();
             break;
         }
-        if (n == 0) break;
-        Progress written = write_all(job.fd_out, job.buffer.get(), size_t(n), out + off_t(done.bytes));
-        done.bytes += written.bytes;
+        if (*got == 0) break;  // the source ended early
+        auto put = sys::pwrite_full(job.fd_out, job.buffer.get(), *got, out + off_t(done.bytes));
+        if (!put || *put == 0) {
+            done.error = put ? EIO : put.error();
+            break;
+        }
+        done.bytes += *put;
         job.grew_to(out + off_t(done.bytes));
-        if (written.error != 0) {
-            done.error = written.error;
-            break;
-        }
     }
     job.report.bytes_read_write += done.bytes;
     return done;
@@ -136,14 +122,14 @@ enum class Method { kCopyFileRange, kSplice, kReadWrite };
 
 Method best_method(const CopyJob& job) {
     // Without reflink permission the backing copy_file_range is off too: XFS/btrfs would clone.
-    bool cfr_allowed = job.options.allow_copy_file_range && job.options.allow_reflink;
+    bool cfr_allowed = job.options.allow_reflink;
     if (cfr_allowed && !job.refused(CapabilityCache::kCopyFileRange)) return Method::kCopyFileRange;
     if (!job.refused(CapabilityCache::kSplice)) return Method::kSplice;
     return Method::kReadWrite;
 }
 
 void note_skipped_methods(CopyJob& job, Method chosen) {
-    bool cfr_allowed = job.options.allow_copy_file_range && job.options.allow_reflink;
+    bool cfr_allowed = job.options.allow_reflink;
     if (chosen != Method::kCopyFileRange && cfr_allowed) job.report.fallbacks |= kNoCopyFileRange;
     if (chosen == Method::kReadWrite) job.report.fallbacks |= kNoSplice;
 }

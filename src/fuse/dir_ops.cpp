@@ -43,7 +43,7 @@ bool is_dot_or_dotdot(const char* name) {
 int seek_stream(OpenFile& dir, off_t off) {
     DirStream& stream = *dir.dir;
     if (off == stream.offset) return 0;
-    if (::lseek(dir.fd.get(), off, SEEK_SET) < 0) return errno;
+    if (auto pos = sys::seek(dir.fd.get(), off, SEEK_SET); !pos) return pos.error();
     stream.pos = stream.len = 0;
     stream.offset = off;
     return 0;

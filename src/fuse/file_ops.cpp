@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include <span>
@@ -44,6 +46,16 @@ fuse_bufvec backing_bytes(size_t size, int fd, off_t off) {
     return buf;
 }
 
+// How many of the `size` bytes at `off` a read delivers. libfuse does not say how much it read; a read of a
+// regular file comes up short only at its end, where the kernel often asks for more (whole pages, or what
+// an application asked for). Counted before the reply, while `fd` is certainly open; a size change racing
+// with the read makes it off by that change.
+uint64_t bytes_before_end(int fd, off_t off, size_t size) {
+    auto st = sys::stat_fd(fd);
+    if (!st || st->st_size <= off) return 0;
+    return std::min<uint64_t>(size, uint64_t(st->st_size - off));
+}
+
 // Who the kernel writes passthrough files as (passthrough_files.hpp, "Credentials").
 const sys::Identity& registration_identity(const MountContext& ctx) {
     return ctx.config.allow_other ? PassthroughFiles::shared_mount_identity() : sys::daemon_identity();
@@ -56,9 +68,8 @@ bool prefers_page_cache(fuse_req_t req, const fuse_file_info* fi, int fd) {
     constexpr uint64_t kCapFsetid = uint64_t(1) << 4;
     if (!context(req).config.allow_other || (fi->flags & O_ACCMODE) == O_RDONLY) return false;
     if (!(context(req).callers.of(*fuse_req_ctx(req)).capabilities & kCapFsetid)) return false;
-    struct stat st {};
-    return ::fstat(fd, &st) == 0 &&
-           ((st.st_mode & S_ISUID) || (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP));
+    auto st = sys::stat_fd(fd);
+    return st && ((st->st_mode & S_ISUID) || (st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP));
 }
 
 // Makes the open file of `fi` from `fd`, the backing descriptor just opened for it: a passthrough open
@@ -245,8 +256,9 @@ void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi
     ctx.counters.read_requests.add();
     // Hand libfuse the descriptor, not bytes: with splice enabled the data goes file -> pipe -> /dev/fuse
     // without passing through our memory.
-    fuse_bufvec data = backing_bytes(size, open_file(fi).fd.get(), off);
-    ctx.counters.read_bytes.add(size);
+    int fd = open_file(fi).fd.get();
+    fuse_bufvec data = backing_bytes(size, fd, off);
+    ctx.counters.read_bytes.add(bytes_before_end(fd, off, size));
     fuse_reply_data(req, &data, FUSE_BUF_SPLICE_MOVE);
 }
 

@@ -21,6 +21,11 @@ void reply_attr(fuse_req_t req, const struct stat& st);
 inline void reply_error(fuse_req_t req, int error) {
     fuse_reply_err(req, error);
 }
+// An ioctl's answer of `size` bytes; EINVAL when the caller's buffer (`out_bufsz`) is smaller.
+inline void reply_ioctl_out(fuse_req_t req, const void* data, size_t size, size_t out_bufsz) {
+    if (out_bufsz < size) return reply_error(req, EINVAL);
+    fuse_reply_ioctl(req, 0, data, size);
+}
 
 // Makes this thread act as the request's caller (uid, gid, groups, capabilities) for the backing calls that
 // follow (sys/credentials.hpp), for every backing call the backing filesystem must judge by the caller's
@@ -66,6 +71,12 @@ sys::Result<RequestFd> request_fd(fuse_req_t req, const OpenFile& file, Access a
 // The caller's umask when the kernel left applying it to us (FUSE_CAP_DONT_MASK), else -1.
 int caller_umask(fuse_req_t req);
 
+// The fastfs ioctls that ops::ioctl (ioctl_allowlist.cpp) lets through.
+// stats_export.cpp: FASTFS_IOC_GET_STATS.
+void export_stats(fuse_req_t req, size_t out_bufsz);
+// clone_ops.cpp: FASTFS_IOC_CLONE_SOURCE (on the source) and FASTFS_IOC_CLONE_INTO (on the destination).
+void clone_source(fuse_req_t req, fuse_file_info* fi, size_t out_bufsz);
+void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_t in_bufsz);
 // tree_ops.cpp: FASTFS_IOC_TREE_COPY (on the directory to hold the new tree) and FASTFS_IOC_TREE_PROGRESS.
 void tree_copy(fuse_req_t req, fuse_file_info* fi, const void* in_buf, size_t in_bufsz, size_t out_bufsz);
 void tree_progress(fuse_req_t req, const void* in_buf, size_t in_bufsz, size_t out_bufsz);
@@ -115,6 +126,7 @@ void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name);
 // copy_ops.cpp
 void copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, fuse_file_info* fi_in,
                      fuse_ino_t ino_out, off_t off_out, fuse_file_info* fi_out, size_t len, int flags);
+// ioctl_allowlist.cpp
 void ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void* arg, fuse_file_info* fi, unsigned flags,
            const void* in_buf, size_t in_bufsz, size_t out_bufsz);
 }  // namespace ops

@@ -104,6 +104,14 @@ void remove_name(fuse_req_t req, int dir_fd, const char* name, Remove&& remove) 
     reply_error(req, 0);
 }
 
+// UNLINK (flags 0) and RMDIR (AT_REMOVEDIR).
+void unlink_at(fuse_req_t req, fuse_ino_t parent, const char* name, int flags) {
+    auto dir = context(req).nodes->path_fd(node_of(req, parent));
+    if (!dir) return reply_error(req, dir.error());
+    int dir_fd = (*dir)->get();
+    remove_name(req, dir_fd, name, [&] { return ::unlinkat(dir_fd, name, flags); });
+}
+
 sys::Result<struct stat> stat_node(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (fi != nullptr && open_file(fi).fd) return sys::stat_fd(open_file(fi).fd.get());
     auto fd = context(req).nodes->path_fd(node_of(req, ino));
@@ -118,8 +126,9 @@ int set_mode(int fd, bool is_open_file, mode_t type, mode_t mode) {
 }
 
 int set_size(int fd, bool is_open_file, off_t size) {
-    if (is_open_file) return ::ftruncate(fd, size);
-    return ::truncate(sys::proc_fd_path(fd).c_str(), size);
+    if (!is_open_file) return ::truncate(sys::proc_fd_path(fd).c_str(), size);
+    auto done = sys::truncate_fd(fd, size);
+    return done ? 0 : (errno = done.error(), -1);
 }
 
 int set_times(int fd, const struct stat& attr, int to_set) {
@@ -250,17 +259,11 @@ void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newn
 }
 
 void unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-    auto dir = context(req).nodes->path_fd(node_of(req, parent));
-    if (!dir) return reply_error(req, dir.error());
-    int dir_fd = (*dir)->get();
-    remove_name(req, dir_fd, name, [&] { return ::unlinkat(dir_fd, name, 0); });
+    unlink_at(req, parent, name, 0);
 }
 
 void rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-    auto dir = context(req).nodes->path_fd(node_of(req, parent));
-    if (!dir) return reply_error(req, dir.error());
-    int dir_fd = (*dir)->get();
-    remove_name(req, dir_fd, name, [&] { return ::unlinkat(dir_fd, name, AT_REMOVEDIR); });
+    unlink_at(req, parent, name, AT_REMOVEDIR);
 }
 
 void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,

@@ -151,13 +151,6 @@ Result<void> sync_fd(int fd, bool data_only) {
     return {};
 }
 
-Result<size_t> copy_file_range_once(int fd_in, off_t off_in, int fd_out, off_t off_out, size_t len) {
-    loff_t in = off_in, out = off_out;
-    ssize_t n = retry_eintr([&] { return ::copy_file_range(fd_in, &in, fd_out, &out, len, 0); });
-    if (n < 0) return fail_errno();
-    return size_t(n);
-}
-
 Result<void> clone_range(int fd_in, off_t off_in, int fd_out, off_t off_out, uint64_t len) {
     struct file_clone_range range {};
     range.src_fd = fd_in;

@@ -1,4 +1,5 @@
-// Text of --help and --version, kept apart so the man page can be generated from the same words.
+// Text of --help and --version. The mount options listed here, those of the man page (docs/fastfs.8) and
+// those the parser knows (options.cpp) are the same: tests/unit/cli/help_test.cpp checks it.
 #pragma once
 
 #include <string>

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fastfs/fuse/mount_config.hpp"
 
@@ -28,9 +29,12 @@ std::expected<void, std::string> apply_option_list(std::string_view list, MountO
 std::expected<MountOptions, std::string> parse_mount_options(std::span<const std::string> lists);
 
 // Kernel mount flags passed through untouched, and options accepted from mount(8)/fstab/systemd and
-// dropped (a trailing '*' marks a prefix), for --help and the man page.
+// dropped (a trailing '*' marks a prefix), for --help.
 std::span<const std::string_view> kernel_option_names();
-std::span<const std::string_view> dropped_option_names();
+std::vector<std::string> dropped_option_names();
+// Every option the parser accepts: fastfs's own flags ("ro"), its options with a value ("fsname="), then
+// the kernel flags and the dropped options as above. --help and the man page must list exactly these.
+std::vector<std::string> mount_option_names();
 
 // Splits "a,b\,c,,d" into {"a", "b,c", "d"} (empty items dropped).
 std::vector<std::string> split_option_list(std::string_view list);

@@ -26,12 +26,12 @@ namespace fastfs::copy {
 
 // Why the engine did not take the fastest path for (part of) a range. One bit each.
 enum FallbackReason : uint32_t {
-    kNoReflinkSupport = 1u << 0,   // FICLONERANGE refused: EOPNOTSUPP/EINVAL on this filesystem
-    kCrossFilesystem = 1u << 1,    // the two files are on different filesystems: EXDEV
-    kUnaligned = 1u << 2,          // offsets not block-aligned alike, so no reflink possible
-    kNoCopyFileRange = 1u << 3,    // backing copy_file_range refused
-    kNoSplice = 1u << 4,           // splice refused
-    kNoPunchHole = 1u << 5,        // holes written as zeros because punching is not supported
+    kNoReflinkSupport = 1u << 0,  // FICLONERANGE refused: EOPNOTSUPP/EINVAL on this filesystem
+    kCrossFilesystem = 1u << 1,   // the two files are on different filesystems: EXDEV
+    kUnaligned = 1u << 2,         // offsets not block-aligned alike, so no reflink possible
+    kNoCopyFileRange = 1u << 3,   // backing copy_file_range refused
+    kNoSplice = 1u << 4,          // splice refused
+    kNoPunchHole = 1u << 5,       // holes written as zeros because punching is not supported
 };
 
 // What one copy did. Byte counts add up to the bytes the call returned, holes included.
@@ -40,9 +40,9 @@ struct CopyReport {
     uint64_t bytes_copy_file_range = 0;
     uint64_t bytes_splice = 0;
     uint64_t bytes_read_write = 0;
-    uint64_t bytes_hole = 0;      // source holes reproduced as destination holes (not read, not written)
-    uint64_t holes_punched = 0;   // holes punched in destination data
-    uint32_t fallbacks = 0;       // FallbackReason bits
+    uint64_t bytes_hole = 0;     // source holes reproduced as destination holes (not read, not written)
+    uint64_t holes_punched = 0;  // holes punched in destination data
+    uint32_t fallbacks = 0;      // FallbackReason bits
 
     CopyReport& operator+=(const CopyReport& other);
 };
@@ -50,20 +50,24 @@ struct CopyReport {
 // Remembers, per (source filesystem, destination filesystem) pair, which methods the kernel refused,
 // so later copies go straight to the method that works. Thread-safe.
 class CapabilityCache {
-public:
-    enum Method : uint32_t { kReflink = 1u << 0, kCopyFileRange = 1u << 1, kSplice = 1u << 2, kPunch = 1u << 3 };
+  public:
+    enum Method : uint32_t {
+        kReflink = 1u << 0,
+        kCopyFileRange = 1u << 1,
+        kSplice = 1u << 2,
+        kPunch = 1u << 3
+    };
     bool refused(dev_t src, dev_t dst, Method method) const;
     void mark_refused(dev_t src, dev_t dst, Method method);
 
-private:
+  private:
     mutable std::mutex mutex_;
     // Keyed by the exact (src, dst) pair: a hash collision would silently disable a working method.
     std::map<std::pair<dev_t, dev_t>, uint32_t> refused_;  // value: Method bits
 };
 
 struct CopyOptions {
-    bool allow_reflink = true;      // false: never share blocks (e.g. a caller asked for a real copy)
-    bool allow_copy_file_range = true;
+    bool allow_reflink = true;  // false: never share blocks (e.g. a caller asked for a real copy)
 };
 
 // Copies up to `len` bytes from fd_in at off_in to fd_out at off_out (like copy_file_range(2), never

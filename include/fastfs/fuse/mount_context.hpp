@@ -21,6 +21,7 @@
 #include "fastfs/fs/backing_watcher.hpp"
 #include "fastfs/fs/descriptor_budget.hpp"
 #include "fastfs/fs/node_table.hpp"
+#include "fastfs/fuse/clone_tokens.hpp"
 #include "fastfs/fuse/mount_config.hpp"
 #include "fastfs/fuse/passthrough_files.hpp"
 #include "fastfs/stats/counters.hpp"
@@ -90,30 +91,6 @@ class OpenFiles {
   private:
     std::mutex mutex_;  // guards files_
     std::unordered_map<uint64_t, std::shared_ptr<OpenFile>> files_;
-};
-
-// Tokens handed out by FASTFS_IOC_CLONE_SOURCE, redeemed by FASTFS_IOC_CLONE_INTO. A token names an open
-// source file of one caller for a short time; it cannot be guessed and is used once. It holds no
-// descriptor: once the caller closes the source, the token is worthless. A user may hold a few at a time.
-class CloneTokens {
-  public:
-    static constexpr size_t kMaxPerUser = 16;
-    // A new token for `source` issued to `uid`; EMFILE when `uid` already holds kMaxPerUser live tokens.
-    sys::Result<uint64_t> issue(const std::shared_ptr<OpenFile>& source, uid_t uid);
-    // The source for `token`, if it exists, has not expired, was issued to `uid` and is still open.
-    // Consumes the token.
-    std::shared_ptr<OpenFile> redeem(uint64_t token, uid_t uid);
-
-  private:
-    struct Source {
-        std::weak_ptr<OpenFile> file;
-        uid_t uid;
-        std::chrono::steady_clock::time_point expires;
-    };
-    void drop_expired(std::chrono::steady_clock::time_point now);  // mutex_ held
-
-    std::mutex mutex_;  // guards tokens_
-    std::unordered_map<uint64_t, Source> tokens_;
 };
 
 // Tree copies in progress (FASTFS_IOC_TREE_COPY), by the token they were started with, so that their caller

@@ -34,7 +34,9 @@ Result<struct stat> stat_fd(int fd);
 Result<struct statvfs> statvfs_fd(int fd);
 
 // Data
-Result<size_t> pread_full(int fd, void* buf, size_t len, off_t off);  // short only at EOF
+// Repeat pread/pwrite until `len` bytes moved. Short at EOF, or when an error follows some progress: the
+// next call, from where this one stopped, reports that error.
+Result<size_t> pread_full(int fd, void* buf, size_t len, off_t off);
 Result<size_t> pwrite_full(int fd, const void* buf, size_t len, off_t off);
 Result<off_t> seek(int fd, off_t off, int whence);
 // One pwritev2 of `data`: at `off` even on an O_APPEND descriptor (RWF_NOAPPEND), or with `at_end` at the
@@ -47,8 +49,7 @@ Result<void> truncate_fd(int fd, off_t size);
 Result<void> allocate(int fd, int mode, off_t off, off_t len);
 Result<void> sync_fd(int fd, bool data_only);
 
-// Copy primitives, one attempt each (callers loop and choose fallbacks).
-Result<size_t> copy_file_range_once(int fd_in, off_t off_in, int fd_out, off_t off_out, size_t len);
+// Clone primitives, one attempt each (callers choose fallbacks).
 Result<void> clone_range(int fd_in, off_t off_in, int fd_out, off_t off_out, uint64_t len);  // FICLONERANGE
 Result<void> clone_file(int fd_in, int fd_out);                                              // FICLONE
 

@@ -145,6 +145,23 @@ TEST_P(Passthrough, AMappingFollowsChangesWithPassthroughOff) {
     expect_a_mapping_follows_changes(env, "passthrough-off-mapped");
 }
 
+// read_bytes counts what reads delivered, not what the kernel asked for: a direct read of 64 KiB from a file
+// of 10 bytes is one READ of 64 KiB that delivers 10 (O_DIRECT: the page cache cannot answer it).
+TEST_P(Passthrough, OffCountsTheBytesReadsDeliver) {
+    auto& env = shared_mount(GetParam(), {"-o", "passthrough=off"});
+    FASTFS_REQUIRE(env.ready(), env.why);
+    auto dirs = make_case_dirs(env, "read-bytes");
+    write_file(dirs.via_mount / "short", "ten bytes!");
+    uint64_t requests = counter(env, "read_requests"), bytes = counter(env, "read_bytes");
+    int fd = ::open((dirs.via_mount / "short").c_str(), O_RDONLY | O_DIRECT);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    alignas(4096) static char buffer[64 * 1024];
+    EXPECT_EQ(::pread(fd, buffer, sizeof(buffer), 0), 10);
+    ::close(fd);
+    EXPECT_GT(counter(env, "read_requests"), requests);
+    EXPECT_EQ(counter(env, "read_bytes") - bytes, 10u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Filesystems, Passthrough,
                          ::testing::Values(FsType::xfs, FsType::ext4, FsType::btrfs),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
