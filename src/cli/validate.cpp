@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fastfs/sys/mountinfo.hpp"
 #include "fastfs/sys/unique_fd.hpp"
 
 namespace fastfs::cli {
@@ -53,19 +54,6 @@ bool inside_tree(const fs::path& tree, const fs::path& candidate) {
         if (::stat(dir.c_str(), &st) == 0 && same_inode(st, tree_st)) return true;
         if (dir == dir.root_path() || dir.empty()) return false;
     }
-}
-
-std::string unescape_mountinfo(std::string_view field) {
-    std::string out;
-    for (size_t i = 0; i < field.size(); ++i) {
-        if (field[i] == '\\' && i + 3 < field.size()) {
-            out += static_cast<char>(std::strtol(std::string(field.substr(i + 1, 3)).c_str(), nullptr, 8));
-            i += 3;
-        } else {
-            out += field[i];
-        }
-    }
-    return out;
 }
 
 std::optional<fs::path> find_fusermount() {
@@ -158,7 +146,7 @@ std::optional<std::string> mounted_type_at(const fs::path& canonical_path) {
         std::istringstream fields(line);
         std::string id, parent, devno, root, mount_point;
         fields >> id >> parent >> devno >> root >> mount_point;
-        if (unescape_mountinfo(mount_point) != canonical_path.string()) continue;
+        if (sys::unescape_mountinfo(mount_point) != canonical_path.string()) continue;
         auto dash = line.find(" - ");
         if (dash == std::string::npos) continue;
         std::istringstream tail(line.substr(dash + 3));
@@ -211,9 +199,10 @@ Checked<void> check_io_uring(const fuse::MountConfig& config) {
             "option 'io_uring': this kernel has no FUSE over io_uring (Linux 6.14+ built with "
             "CONFIG_FUSE_IO_URING)");
     if (value != "Y")
-        return runtime_error(std::string("option 'io_uring': FUSE over io_uring is off in the kernel; turn it on "
-                                          "with `echo Y > ") +
-                             kFuseUringParameter + "` as root (it applies to mounts made after that)");
+        return runtime_error(
+            std::string("option 'io_uring': FUSE over io_uring is off in the kernel; turn it on "
+                        "with `echo Y > ") +
+            kFuseUringParameter + "` as root (it applies to mounts made after that)");
     return {};
 #endif
 }

@@ -5,27 +5,15 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "fastfs/sys/mountinfo.hpp"
+
 namespace fastfs::docker_plugin {
 namespace fs = std::filesystem;
 namespace {
-
-std::string unescape(std::string_view field) {
-    std::string out;
-    for (size_t i = 0; i < field.size(); ++i) {
-        if (field[i] == '\\' && i + 3 < field.size()) {
-            out += static_cast<char>(std::strtol(std::string(field.substr(i + 1, 3)).c_str(), nullptr, 8));
-            i += 3;
-        } else {
-            out += field[i];
-        }
-    }
-    return out;
-}
 
 // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue"
 std::optional<MountEntry> parse_line(const std::string& line) {
@@ -39,9 +27,9 @@ std::optional<MountEntry> parse_line(const std::string& line) {
     std::istringstream tail(line.substr(dash + 3));
     std::string source;
     if (!(tail >> entry.fstype >> source)) return std::nullopt;
-    entry.source = unescape(source);
-    entry.root = unescape(root);
-    entry.mount_point = unescape(mount_point);
+    entry.source = sys::unescape_mountinfo(source);
+    entry.root = sys::unescape_mountinfo(root);
+    entry.mount_point = sys::unescape_mountinfo(mount_point);
     return entry;
 }
 
