@@ -114,12 +114,16 @@ class Worker:
         old = self.files.pop(self.rng.randrange(len(self.files)))
         new = self.fresh("r")
         if self.check("rename", lambda: os.rename(old, new)) is None and new.exists():
-            got = self.check("read-after-rename", lambda: new.read_bytes())
-            if got is not None and got != content_for(old.name):
-                self.found.bad("wrong-content-after-rename", f"{old} -> {new}")
-            # Later checks expect a file's content to follow its current name.
-            if self.check("rewrite-after-rename", lambda: new.write_bytes(content_for(new.name))) is None:
-                self.files.append(new)
+            self.took_over("rename", old, new)
+
+    def took_over(self, what: str, old: Path, path: Path) -> None:
+        """After `what`, `path` must hold what `old` held; then it is rewritten so that its content follows its
+        name again (later checks expect that) and kept as one of this worker's files."""
+        got = self.check(f"read-after-{what}", lambda: path.read_bytes())
+        if got is not None and got != content_for(old.name):
+            self.found.bad(f"wrong-content-after-{what}", f"{old} -> {path}")
+        if self.check(f"rewrite-after-{what}", lambda: path.write_bytes(content_for(path.name))) is None:
+            self.files.append(path)
 
     def op_replace(self) -> None:
         """rename(2) over another of its own files: the target's inode goes, the name takes the source's."""
@@ -127,13 +131,8 @@ class Worker:
             return
         old = self.files.pop(self.rng.randrange(len(self.files)))
         target = self.files.pop(self.rng.randrange(len(self.files)))
-        if self.check("rename-over", lambda: os.rename(old, target)) is not None:
-            return
-        got = self.check("read-after-rename-over", lambda: target.read_bytes())
-        if got is not None and got != content_for(old.name):
-            self.found.bad("wrong-content-after-rename-over", f"{old} -> {target}")
-        if self.check("rewrite-after-rename-over", lambda: target.write_bytes(content_for(target.name))) is None:
-            self.files.append(target)
+        if self.check("rename-over", lambda: os.rename(old, target)) is None:
+            self.took_over("rename-over", old, target)
 
     def op_link(self) -> None:
         """A second name, then the first removed: the inode lives on under the second."""
@@ -147,11 +146,7 @@ class Worker:
         if st is not None and st.st_nlink != 2:
             self.found.bad("nlink-after-link", f"{new}: {st.st_nlink}")
         self.check("unlink-first-name", lambda: os.unlink(old))
-        got = self.check("read-second-name", lambda: new.read_bytes())
-        if got is not None and got != content_for(old.name):
-            self.found.bad("wrong-content-after-link", f"{old} -> {new}")
-        if self.check("rewrite-second-name", lambda: new.write_bytes(content_for(new.name))) is None:
-            self.files.append(new)
+        self.took_over("link", old, new)
 
     def op_special(self) -> None:
         """A symlink and a FIFO under fresh names, checked and removed (inodes of other kinds to recycle)."""
