@@ -72,6 +72,30 @@ bool prefers_page_cache(fuse_req_t req, const fuse_file_info* fi, int fd) {
     return st && ((st->st_mode & S_ISUID) || (st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP));
 }
 
+// An append-only (chattr +a) file must never be written where its data already is. The kernel enforces
+// that natively on the inode's own flag, which the FUSE inode never carries: a shared writable mapping of
+// an O_APPEND descriptor (natively EACCES) would let a writer overwrite it, directly on the backing file in
+// passthrough mode, or through page write-back in the page-cache mode. So such a file is never opened in
+// passthrough mode (where the kernel can: an inode already open in passthrough mode keeps it), and its
+// writers get direct I/O, for which the kernel refuses every shared mapping (ENODEV: fastfs does not ask for
+// FUSE_DIRECT_IO_ALLOW_MMAP) and every write reaches fastfs, where the backing descriptor's O_APPEND
+// decides where it lands.
+bool append_only(int fd, const fs::Node& node) {
+    if (!S_ISREG(node.type)) return false;
+    auto guards = sys::inode_guards(fd);
+    return guards && guards->append_only;
+}
+
+// execve(2) of a file on a filesystem mounted noexec inside the backing tree: natively EACCES, and the
+// kernel checks only the FUSE mount's own flag (the backing root's noexec is carried over at mount:
+// session.cpp). The kernel marks exec opens with __FMODE_EXEC in the open flags.
+bool exec_forbidden(const fuse_file_info* fi, int fd) {
+    constexpr int kFmodeExec = 0x20;  // __FMODE_EXEC
+    if (!(fi->flags & kFmodeExec)) return false;
+    auto sv = sys::statvfs_fd(fd);
+    return sv && (sv->f_flag & ST_NOEXEC);
+}
+
 // Makes the open file of `fi` from `fd`, the backing descriptor just opened for it: a passthrough open
 // where the mount can (then `fd` only registers the inode's backing file and is closed), else an open that
 // keeps `fd`, counted against the caller's share of descriptors. False: it replied with an error.
@@ -81,11 +105,13 @@ bool attach(fuse_req_t req, fuse_file_info* fi, sys::UniqueFd fd, int backing_fl
     // write errors at write or fsync time, so a flush would be a round trip with nothing to do. With
     // writeback caching the kernel still writes dirty pages back before release.
     fi->noflush = 1;
+    bool writer = (fi->flags & O_ACCMODE) != O_RDONLY;
+    bool guarded = append_only(fd.get(), node);
     bool tried_passthrough = ctx.passthrough && S_ISREG(node.type);
     if (tried_passthrough) {
-        auto decision = ctx.passthrough_files.open(
-            req, ctx.nodes->node_id(node), fd.get(), registration_identity(ctx),
-            prefers_page_cache(req, fi, fd.get()), (fi->flags & O_ACCMODE) != O_RDONLY);
+        auto decision =
+            ctx.passthrough_files.open(req, ctx.nodes->node_id(node), fd.get(), registration_identity(ctx),
+                                       guarded || prefers_page_cache(req, fi, fd.get()), writer);
         if (decision.mode == PassthroughFiles::Mode::passthrough) {
             ctx.counters.passthrough_opens.add();
             auto file = std::make_shared<OpenFile>(sys::UniqueFd(), fi->flags, backing_flags, &node, false,
@@ -113,9 +139,11 @@ bool attach(fuse_req_t req, fuse_file_info* fi, sys::UniqueFd fd, int backing_fl
         reply_error(req, EMFILE);
         return false;
     }
-    bool writer = (fi->flags & O_ACCMODE) != O_RDONLY;
-    fi->fh = ctx.open_files.add(std::make_shared<OpenFile>(std::move(fd), fi->flags, backing_flags, &node,
-                                                           writer, std::move(*counted)));
+    if (guarded && writer) fi->direct_io = 1;
+    auto file = std::make_shared<OpenFile>(std::move(fd), fi->flags, backing_flags, &node, writer,
+                                           std::move(*counted));
+    file->appends_only = guarded;
+    fi->fh = ctx.open_files.add(std::move(file));
     if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
     return true;
 }
@@ -222,6 +250,7 @@ void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     int flags = backing_flags(ctx, fi);
     auto fd = ctx.nodes->open_fd(node, flags);
     if (!fd) return reply_error(req, fd.error());
+    if (exec_forbidden(fi, fd->get())) return reply_error(req, EACCES);
     // The kernel asks for the truncation with the open, done here with the daemon's rights: it says whether
     // the caller would have cleared set-user-ID bits natively.
     if ((fi->flags & O_TRUNC) && fi->kill_suidgid) clear_set_id_bits(fd->get());
@@ -251,6 +280,36 @@ void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
     if (fuse_reply_create(req, &e, fi) != 0) detach(req, fi);
 }
 
+// O_TMPFILE: an unnamed file in `parent`, made as the caller; linkat through the mount names it later
+// (ops::link). Having no name, its inode stays reachable for the node table the way a removed file the
+// kernel still holds does (NodeTable::keep_removed), until the kernel forgets it.
+void tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, fuse_file_info* fi) {
+    auto& ctx = context(req);
+    auto& dir_node = ctx.nodes->node(parent);
+    auto dir = ctx.nodes->path_fd(dir_node);
+    if (!dir) return reply_error(req, dir.error());
+    sys::Result<sys::UniqueFd> fd = sys::fail(EIO);
+    int flags = backing_flags(ctx, fi) & ~(O_TMPFILE | O_CREAT | O_TRUNC);
+    auto as_caller = act_as_caller(req);
+    {
+        sys::CallerUmask umask(caller_umask(req));
+        fd = sys::open_at((*dir)->get(), ".", flags | O_TMPFILE, mode);
+    }
+    if (!fd) return reply_error(req, fd.error());
+    auto entry = ctx.nodes->adopt(fd->get());
+    if (!entry) return reply_error(req, entry.error());
+    if (auto path = sys::reopen(fd->get(), O_PATH))
+        ctx.nodes->keep_removed({ctx.nodes->node_id(*entry->node), entry->node->generation,
+                                 std::make_shared<const sys::UniqueFd>(std::move(*path))});
+    if (!attach(req, fi, std::move(*fd), flags & ~O_EXCL, *entry->node)) {
+        ctx.nodes->forget(*entry->node, 1);
+        return;
+    }
+    open_file(fi).made_in = &dir_node;
+    fuse_entry_param e = entry_param(req, *entry);
+    if (fuse_reply_create(req, &e, fi) != 0) detach(req, fi);
+}
+
 void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
     auto& ctx = context(req);
     ctx.counters.read_requests.add();
@@ -271,8 +330,10 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off
     auto as_caller = act_as_caller(req);
     size_t written = 0;
     // fi->flags are the file's flags at this write (fcntl may have changed them since open); page writeback
-    // (writepage) always belongs where its page is.
-    if ((fi->flags & O_APPEND) && !fi->writepage) {
+    // (writepage) always belongs where its page is. Natively fcntl cannot take O_APPEND off a descriptor of
+    // an append-only file (EPERM); here it can (the kernel checks the FUSE inode, which lacks the flag), so
+    // such a file's writes append whatever its flags say now.
+    if (((fi->flags & O_APPEND) || file.appends_only) && !fi->writepage) {
         auto appended = append(file, in_buf);
         if (!appended) return reply_error(req, appended.error());
         written = appended->first;

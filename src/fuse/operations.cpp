@@ -65,6 +65,9 @@ void init(void* userdata, fuse_conn_info* conn) {
     do_not_want(conn, {FUSE_CAP_POSIX_LOCKS, FUSE_CAP_FLOCK_LOCKS});
     // No security.capability lookup before every write; we clear suid/sgid instead (kernel_features.hpp).
     want(conn, {FUSE_CAP_HANDLE_KILLPRIV_V2});
+    // Direct-I/O opens must refuse shared mappings: that is how writers of append-only files are kept from
+    // overwriting them (file_ops.cpp, append_only).
+    do_not_want(conn, {FUSE_CAP_DIRECT_IO_ALLOW_MMAP});
 
     if (config.default_permissions) want(conn, {FUSE_CAP_POSIX_ACL});  // the kernel enforces ACLs too
     // Let the backing filesystem apply the caller's umask itself, so default ACLs combine with it as they
@@ -109,6 +112,7 @@ fuse_lowlevel_ops make_operations() {
     o.access = ops::access;
     o.open = ops::open;
     o.create = ops::create;
+    o.tmpfile = ops::tmpfile;
     o.read = ops::read;
     o.write_buf = ops::write_buf;
     o.release = ops::release;

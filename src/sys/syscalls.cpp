@@ -61,6 +61,16 @@ Result<struct statvfs> statvfs_fd(int fd) {
     return sv;
 }
 
+Result<InodeGuards> inode_guards(int fd) {
+    struct statx stx {};
+    // No field is asked for: stx_attributes comes with every statx, and DONT_SYNC keeps it local.
+    if (::statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, &stx) != 0) return fail_errno();
+    auto has = [&](uint64_t attribute) {
+        return (stx.stx_attributes_mask & stx.stx_attributes & attribute) != 0;
+    };
+    return InodeGuards{has(STATX_ATTR_APPEND), has(STATX_ATTR_IMMUTABLE)};
+}
+
 namespace {
 
 // Repeats a positional transfer until `len` bytes moved, EOF (0), or an error after some progress.

@@ -73,6 +73,13 @@ struct OpenFile {
     fs::Node* node;
     std::unique_ptr<DirStream> dir;  // directories only
     int32_t backing_id = 0;          // a passthrough open's backing file (0: none)
+    // For an O_TMPFILE open: the directory it was made in. Making it needed write access to that directory
+    // through the caller's view of the mount (a read-only bind refuses it), which is what requests that
+    // write into a directory they cannot otherwise prove (tree copies) rely on. The kernel holds this node
+    // while the file is open: the file's dentry sits under it.
+    fs::Node* made_in = nullptr;
+    // The inode was append-only (chattr +a) at open: every write appends (file_ops.cpp, append_only).
+    bool appends_only = false;
     const WriterMark writer_mark;
     const fs::DescriptorBudget::Hold descriptor;  // counts `fd` against its opener's share
 };

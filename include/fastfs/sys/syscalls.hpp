@@ -32,6 +32,13 @@ Result<UniqueFd> open_beneath(int dir_fd, const char* path, int flags, mode_t mo
 Result<struct stat> stat_at(int dir_fd, const char* path, int flags = AT_SYMLINK_NOFOLLOW);
 Result<struct stat> stat_fd(int fd);
 Result<struct statvfs> statvfs_fd(int fd);
+// The inode's append-only and immutable attributes (chattr +a, +i), from statx: false where the filesystem
+// does not report them.
+struct InodeGuards {
+    bool append_only = false;
+    bool immutable = false;
+};
+Result<InodeGuards> inode_guards(int fd);
 
 // Data
 // Repeat pread/pwrite until `len` bytes moved. Short at EOF, or when an error follows some progress: the
