@@ -2,12 +2,14 @@
 #include <fuse_lowlevel.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "fastfs/fuse/mount_context.hpp"
@@ -29,6 +31,27 @@ struct SessionDeleter {
 };
 using SessionPtr = std::unique_ptr<fuse_session, SessionDeleter>;
 
+// What the backing root's own mount withholds (nosuid, nodev, noexec), for the FUSE mount too: the kernel
+// checks these on the FUSE mount only, so a view without them would run set-user-ID programs, open device
+// nodes or execute files that the backing refuses. After the user's options, so they win over `suid`,
+// `dev` or `exec` asked for (with a warning). Filesystems mounted further inside the backing tree: exec
+// opens on a noexec one are refused per open (file_ops.cpp).
+std::vector<std::string> backing_mount_restrictions(const MountConfig& config) {
+    struct statvfs sv {};
+    if (::statvfs(config.backing.c_str(), &sv) != 0) return {};
+    std::vector<std::string> restrictions;
+    for (auto [flag, option, opposite] : {std::tuple{ST_NOSUID, "nosuid", "suid"},
+                                          {ST_NODEV, "nodev", "dev"},
+                                          {ST_NOEXEC, "noexec", "exec"}}) {
+        if (!(sv.f_flag & flag)) continue;
+        restrictions.emplace_back(option);
+        if (std::ranges::find(config.kernel_options, opposite) != config.kernel_options.end())
+            spdlog::warn("{} is mounted {}: the mount is {} too, whatever -o {} says",
+                         config.backing.string(), option, option, opposite);
+    }
+    return restrictions;
+}
+
 // Builds "-o opt,opt,..." for libfuse; values are escaped (a backing path may contain commas).
 bool build_args(const MountConfig& config, FuseArgs& out) {
     char* options = nullptr;
@@ -41,6 +64,8 @@ bool build_args(const MountConfig& config, FuseArgs& out) {
     if (config.read_only) ok = ok && add("ro");
     if (config.io_uring) ok = ok && add("io_uring");
     for (const auto& opt : config.kernel_options)
+        ok = ok && add(opt);
+    for (const auto& opt : backing_mount_restrictions(config))
         ok = ok && add(opt);
     ok = ok && fuse_opt_add_arg(&out.args, "fastfs") == 0;
     if (config.debug) ok = ok && fuse_opt_add_arg(&out.args, "-d") == 0;
