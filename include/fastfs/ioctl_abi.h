@@ -100,14 +100,17 @@ struct fastfs_clone_request {
     __u64 length;
 };
 
-/* A whole directory tree in one request (`fastfs clone -r`, `fastfs copy -r`). Issued on the directory that
- * will hold the new tree (opened by the caller), with a token from FASTFS_IOC_CLONE_SOURCE on the SOURCE
- * directory (opened for reading by the caller). The daemon walks the source and builds the copy on the
- * backing filesystem as the caller, under a hidden temporary name renamed to `name` only when complete
- * (`name` must not exist): all or nothing. An interrupted request (a signal to the caller) stops the copy and
- * leaves nothing. On failure the ioctl returns -1 with errno and still fills `done` (how far it got) and
- * failed_path. EBADF: the token is unknown, expired, another user's, or its directory was closed; EBUSY: too
- * many tree copies run (a user may run 4, all users together half the daemon's threads). */
+/* A whole directory tree in one request (`fastfs clone -r`, `fastfs copy -r`). Issued on a file the caller
+ * made with O_TMPFILE, open for writing, in the directory that will hold the new tree: the kernel makes that
+ * file only where the caller's view of the mount may write (not on a read-only bind), which an ioctl alone
+ * does not prove. With a token from FASTFS_IOC_CLONE_SOURCE on the SOURCE directory (opened for reading by
+ * the caller). The daemon walks the source and builds the copy on the backing filesystem as the caller,
+ * under a hidden temporary name renamed to `name` only when complete (`name` must not exist): all or
+ * nothing. An interrupted request (a signal to the caller) stops the copy and leaves nothing. On failure the
+ * ioctl returns -1 with errno and still fills `done` (how far it got) and failed_path. EBADF: the token is
+ * unknown, expired, another user's, or its directory was closed, or the request was not issued on such an
+ * O_TMPFILE file; EBUSY: too many tree copies run (a user may run 4, all users together half the daemon's
+ * threads). */
 #define FASTFS_TREE_NAME_MAX 256 /* NAME_MAX + 1 */
 #define FASTFS_TREE_PATH_MAX 1024
 enum {
@@ -148,7 +151,9 @@ struct fastfs_tree_progress {
 #define FASTFS_IOC_GET_STATS _IOR(FASTFS_IOCTL_MAGIC, 1, struct fastfs_stats)
 #define FASTFS_IOC_CLONE_SOURCE _IOR(FASTFS_IOCTL_MAGIC, 2, struct fastfs_clone_token)
 #define FASTFS_IOC_CLONE_INTO _IOW(FASTFS_IOCTL_MAGIC, 3, struct fastfs_clone_request)
-#define FASTFS_IOC_TREE_COPY _IOWR(FASTFS_IOCTL_MAGIC, 4, struct fastfs_tree_copy)
+/* Number 4 was the tree copy issued on the directory itself, which a read-only view did not stop: retired,
+ * answered ENOTTY like any unknown command. */
 #define FASTFS_IOC_TREE_PROGRESS _IOWR(FASTFS_IOCTL_MAGIC, 5, struct fastfs_tree_progress)
+#define FASTFS_IOC_TREE_COPY _IOWR(FASTFS_IOCTL_MAGIC, 6, struct fastfs_tree_copy)
 
 #endif /* FASTFS_IOCTL_ABI_H */

@@ -117,7 +117,8 @@ std::string failure_message(copy::TreeMode mode, const std::string& source, cons
     if (error == EEXIST && path.empty()) return head + destination + " exists";
     if (error == ENOTTY)
         return head +
-               "the fastfs daemon of this mount is older than tree copies (restart it with this version)";
+               "the fastfs daemon of this mount is older than this command's tree copies (restart it with "
+               "this version)";
     if (error == EBUSY) return head + "too many tree copies are running on this mount; try again later";
     if (error == EMFILE)
         return head + "your share of the daemon's descriptors is in use (close files you hold in the mount)";
@@ -163,9 +164,26 @@ void show_daemon_progress(std::stop_token stop, int fd, __u64 token, ProgressBar
     }
 }
 
+// The daemon writes only where the caller shows that its view of the mount may write (ioctl_abi.h): the
+// request goes on a file made with O_TMPFILE in DST's parent, open for writing, which vanishes when closed.
+// A read-only bind or volume refuses it here, as it refuses mkdir.
+Checked<sys::UniqueFd> make_write_proof(copy::TreeMode mode, const std::string& source,
+                                        const NewDirectory& target) {
+    sys::UniqueFd proof(::openat(target.parent.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+    if (proof) return proof;
+    std::string head = "cannot " + std::string(verb(mode)) + " " + source + " to " + target.display + ": ";
+    if (errno == EOPNOTSUPP || errno == EISDIR)
+        return runtime_error(
+            head +
+            "the kernel or the backing filesystem has no O_TMPFILE, which tree copies inside a "
+            "mount need (Linux 6.1+ and XFS, btrfs, ext4 or tmpfs)");
+    return runtime_error(head + errno_text(errno));
+}
+
 std::expected<copy::TreeCounts, copy::TreeCopyError> copy_through_mount(copy::TreeMode mode, __u64 token,
                                                                         const NewDirectory& target,
-                                                                        ProgressBar& bar, bool measure) {
+                                                                        int write_proof, ProgressBar& bar,
+                                                                        bool measure) {
     fastfs_tree_copy request{};
     request.token = token;
     request.flags = flags_of(mode, measure);
@@ -175,7 +193,7 @@ std::expected<copy::TreeCounts, copy::TreeCopyError> copy_through_mount(copy::Tr
     {
         std::jthread progress;
         if (measure) progress = std::jthread(show_daemon_progress, target.parent.get(), token, std::ref(bar));
-        rc = ::ioctl(target.parent.get(), FASTFS_IOC_TREE_COPY, &request);  // not retried: EINTR is an answer
+        rc = ::ioctl(write_proof, FASTFS_IOC_TREE_COPY, &request);  // not retried: EINTR is an answer
     }
     if (rc != 0) {
         request.failed_path[sizeof request.failed_path - 1] = '\0';
@@ -268,8 +286,13 @@ int run_tree(copy::TreeMode mode, const std::string& source, const std::string& 
         return report(itself.error());
     auto token = choose_route(mode, source_fd.get(), source, *target);
     if (!token) return report(token.error());
-    if (!token->has_value()) {
-        if (auto fresh = refuse_existing(*target); !fresh) return report(fresh.error());
+    sys::UniqueFd write_proof;
+    if (token->has_value()) {
+        auto proof = make_write_proof(mode, source, *target);
+        if (!proof) return report(proof.error());
+        write_proof = std::move(*proof);
+    } else if (auto fresh = refuse_existing(*target); !fresh) {
+        return report(fresh.error());
     }
 
     ProgressBar bar(ProgressBar::stderr_is_terminal());
@@ -278,8 +301,9 @@ int run_tree(copy::TreeMode mode, const std::string& source, const std::string& 
     std::expected<copy::TreeCounts, copy::TreeCopyError> copied;
     {
         CopySignals signals;
-        copied = token->has_value() ? copy_through_mount(mode, **token, *target, bar, measure)
-                                    : copy_directly(mode, source_fd.get(), *target, bar, measure);
+        copied = token->has_value()
+                     ? copy_through_mount(mode, **token, *target, write_proof.get(), bar, measure)
+                     : copy_directly(mode, source_fd.get(), *target, bar, measure);
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     bar.finish();

@@ -91,13 +91,24 @@ void record(MountContext& ctx, const copy::TreeCounts& counts) {
 }
 
 struct Checked {
-    std::shared_ptr<OpenFile> parent, source;
+    std::shared_ptr<OpenFile> proof, source;
+    fs::Node* parent;  // held by the kernel while `proof` is open (OpenFile::made_in)
     std::string name;
     copy::TreeMode mode;
-    RequestFd parent_fd{-1}, source_fd{-1};  // directories keep their descriptors: these borrow them
+    RequestFd parent_fd{-1}, source_fd{-1};
 };
 
-// The request's parts, checked: the directory it was issued on, the token's source directory, the name.
+// The directory a request may write into: the one its file was made in with O_TMPFILE, for writing. The
+// kernel made that file only if the caller's view of the mount lets it write there (a read-only bind or
+// volume refuses it with EROFS); an ioctl gets no such check of its own, and the daemon cannot see the
+// view's flags. Anything else is EBADF.
+sys::Result<fs::Node*> writable_directory(const OpenFile* proof) {
+    if (proof == nullptr || proof->made_in == nullptr || (proof->flags & O_ACCMODE) == O_RDONLY)
+        return sys::fail(EBADF);
+    return proof->made_in;
+}
+
+// The request's parts, checked: the directory it may write into, the token's source directory, the name.
 sys::Result<Checked> check(fuse_req_t req, fuse_file_info* fi, const fastfs_tree_copy& request) {
     auto& ctx = context(req);
     if (ctx.config.read_only) return sys::fail(EROFS);
@@ -105,16 +116,23 @@ sys::Result<Checked> check(fuse_req_t req, fuse_file_info* fi, const fastfs_tree
     if (!name) return sys::fail(name.error());
     auto mode = mode_of(request.flags);
     if (!mode) return sys::fail(mode.error());
-    auto parent = ctx.open_files.find(fi->fh);
-    if (!parent || !parent->dir) return sys::fail(ENOTDIR);
+    auto proof = ctx.open_files.find(fi->fh);
+    auto parent = writable_directory(proof.get());
+    if (!parent) return sys::fail(parent.error());
     auto source = ctx.clone_tokens.redeem(request.token, fuse_req_ctx(req)->uid);
     if (!source) return sys::fail(EBADF);  // unknown, expired, another user's, or its source was closed
     if (!source->dir) return sys::fail(ENOTDIR);
-    auto parent_fd = request_fd(req, *parent, Access::read);
+    auto parent_fd = ctx.nodes->open_fd(**parent, O_RDONLY | O_DIRECTORY);
     if (!parent_fd) return sys::fail(parent_fd.error());
     auto source_fd = request_fd(req, *source, Access::read);
     if (!source_fd) return sys::fail(source_fd.error());
-    return Checked{std::move(parent), std::move(source), std::move(*name), *mode, *parent_fd, *source_fd};
+    return Checked{std::move(proof),
+                   std::move(source),
+                   *parent,
+                   std::move(*name),
+                   *mode,
+                   RequestFd(std::make_shared<const sys::UniqueFd>(std::move(*parent_fd))),
+                   *source_fd};
 }
 
 // Every read, search and creation of the walk is the caller's; the walk never calls the node table, which
@@ -131,8 +149,8 @@ std::expected<copy::TreeCounts, copy::TreeCopyError> copy_as_caller(fuse_req_t r
 // listing. Sent from here, before the reply, so that a lookup right after the command sees DST. This request
 // holds no inode lock; the parent's lock may be held by requests in that directory, which other threads
 // serve (tree copies take at most half of them).
-void invalidate_new_entry(MountContext& ctx, const OpenFile& parent, const std::string& name) {
-    uint64_t parent_id = ctx.nodes->node_id(*parent.node);
+void invalidate_new_entry(MountContext& ctx, const fs::Node& parent, const std::string& name) {
+    uint64_t parent_id = ctx.nodes->node_id(parent);
     int rc = fuse_lowlevel_notify_inval_entry(ctx.session, parent_id, name.c_str(), name.size());
     if (rc != 0 && rc != -ENOENT) spdlog::debug("invalidating a new tree's name: {}", std::strerror(-rc));
     invalidate_now(ctx.session, parent_id);
