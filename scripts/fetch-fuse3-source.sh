@@ -11,7 +11,8 @@
 # unpacked tree (of the pinned version, if one is given), a run prints it and touches no network.
 #
 # Environment:
-#   FASTFS_DEBIAN_MIRROR   archive to use (default http://deb.debian.org/debian)
+#   FASTFS_DEBIAN_MIRROR   archive to use (default: the one the system's own apt sources use for its Debian
+#                          release, so a local mirror or proxy configured there serves this too)
 #   FASTFS_DEBIAN_SUITES   suites to look in (default "sid trixie": trixie still serves 3.17 if sid ever lacks
 #                          the package; fastfs then builds without io_uring)
 #
@@ -23,7 +24,6 @@ set -euo pipefail
 
 dest=${1:?usage: fetch-fuse3-source.sh DEST [DEBIAN_VERSION]}
 pin=${2:-}
-mirror=${FASTFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suites=${FASTFS_DEBIAN_SUITES:-sid trixie}
 oldest=3.17 # fuse_passthrough_open(); io_uring needs 3.18
 stamp_name=.fastfs-unpacked
@@ -51,6 +51,18 @@ if tree=$(find_unpacked); then
     echo "$tree"
     exit 0
 fi
+
+# The archive the system's apt sources name for the system's own Debian release (its codename), as apt
+# itself reads them (sources.list and deb822 .sources alike): the first one, if several do.
+system_archive() {
+    local codename
+    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+    [ -n "$codename" ] || return 1
+    apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 2>/dev/null |
+        awk -v release="$codename" '$1 == release { sub("/$", "", $2); print $2; exit }' | grep .
+}
+mirror=${FASTFS_DEBIAN_MIRROR:-$(system_archive)} ||
+    die "no Debian archive found in the system's apt sources for its release; set FASTFS_DEBIAN_MIRROR"
 
 for tool in apt-get dpkg-source dpkg; do
     command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh installs dpkg-dev)"
