@@ -143,16 +143,9 @@ std::optional<std::string> mounted_type_at(const fs::path& canonical_path) {
     std::string line;
     std::optional<std::string> type;
     while (std::getline(mountinfo, line)) {
-        std::istringstream fields(line);
-        std::string id, parent, devno, root, mount_point;
-        fields >> id >> parent >> devno >> root >> mount_point;
-        if (sys::unescape_mountinfo(mount_point) != canonical_path.string()) continue;
-        auto dash = line.find(" - ");
-        if (dash == std::string::npos) continue;
-        std::istringstream tail(line.substr(dash + 3));
-        std::string fstype;
-        tail >> fstype;
-        type = fstype;  // the last entry is the one on top
+        auto entry = sys::parse_mountinfo_line(line);
+        if (entry && entry->mount_point == canonical_path.string())
+            type = entry->fstype;  // the last entry is the one on top
     }
     return type;
 }
