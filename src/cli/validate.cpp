@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "fastfs/sys/mountinfo.hpp"
+#include "fastfs/sys/pseudo_filesystem.hpp"
 #include "fastfs/sys/unique_fd.hpp"
 
 namespace fastfs::cli {
@@ -155,6 +156,11 @@ Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_vi
     if (!backing_dir) return std::unexpected(backing_dir.error());
     if (::access(backing_dir->c_str(), R_OK) != 0)
         return runtime_error(path_error("backing directory", backing, errno));
+    auto pseudo = sys::pseudo_filesystem_of(*backing_dir);
+    if (!pseudo) return runtime_error(path_error("backing directory", backing, pseudo.error()));
+    if (*pseudo)
+        return usage_error(
+            sys::pseudo_filesystem_refusal("backing directory " + std::string(backing), **pseudo));
     auto mount_dir = existing_directory("mountpoint", mountpoint);
     if (!mount_dir) return std::unexpected(mount_dir.error());
 
