@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "fastfs/sys/mountinfo.hpp"
+#include "fastfs/sys/pseudo_filesystem.hpp"
 #include "fastfs/sys/unique_fd.hpp"
 
 namespace fastfs::cli {
@@ -143,16 +144,9 @@ std::optional<std::string> mounted_type_at(const fs::path& canonical_path) {
     std::string line;
     std::optional<std::string> type;
     while (std::getline(mountinfo, line)) {
-        std::istringstream fields(line);
-        std::string id, parent, devno, root, mount_point;
-        fields >> id >> parent >> devno >> root >> mount_point;
-        if (sys::unescape_mountinfo(mount_point) != canonical_path.string()) continue;
-        auto dash = line.find(" - ");
-        if (dash == std::string::npos) continue;
-        std::istringstream tail(line.substr(dash + 3));
-        std::string fstype;
-        tail >> fstype;
-        type = fstype;  // the last entry is the one on top
+        auto entry = sys::parse_mountinfo_line(line);
+        if (entry && entry->mount_point == canonical_path.string())
+            type = entry->fstype;  // the last entry is the one on top
     }
     return type;
 }
@@ -162,6 +156,11 @@ Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_vi
     if (!backing_dir) return std::unexpected(backing_dir.error());
     if (::access(backing_dir->c_str(), R_OK) != 0)
         return runtime_error(path_error("backing directory", backing, errno));
+    auto pseudo = sys::pseudo_filesystem_of(*backing_dir);
+    if (!pseudo) return runtime_error(path_error("backing directory", backing, pseudo.error()));
+    if (*pseudo)
+        return usage_error(
+            sys::pseudo_filesystem_refusal("backing directory " + std::string(backing), **pseudo));
     auto mount_dir = existing_directory("mountpoint", mountpoint);
     if (!mount_dir) return std::unexpected(mount_dir.error());
 

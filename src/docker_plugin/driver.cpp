@@ -7,6 +7,8 @@
 #include <ctime>
 #include <system_error>
 
+#include "fastfs/sys/pseudo_filesystem.hpp"
+
 namespace fastfs::docker_plugin {
 namespace fs = std::filesystem;
 namespace {
@@ -105,6 +107,11 @@ Reply<std::string> Driver::backing_for(const std::string& name, const VolumeOpti
         std::error_code error;
         auto canonical = fs::canonical(options.backing, error);
         if (error) return std::unexpected("backing " + options.backing + ": " + error.message());
+        auto pseudo = sys::pseudo_filesystem_of(canonical);
+        if (!pseudo)
+            return std::unexpected("backing " + options.backing + ": " + errno_message(pseudo.error()));
+        if (*pseudo)
+            return std::unexpected(sys::pseudo_filesystem_refusal("backing " + options.backing, **pseudo));
         return canonical.string();
     }
     fs::path dir = config_.data_root / name;

@@ -7,7 +7,6 @@
 
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "fastfs/sys/mountinfo.hpp"
 
@@ -15,22 +14,13 @@ namespace fastfs::docker_plugin {
 namespace fs = std::filesystem;
 namespace {
 
-// "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue"
-std::optional<MountEntry> parse_line(const std::string& line) {
-    std::istringstream fields(line);
-    MountEntry entry;
-    unsigned long parent = 0;
-    std::string root, mount_point;
-    if (!(fields >> entry.id >> parent >> entry.device >> root >> mount_point)) return std::nullopt;
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos) return std::nullopt;
-    std::istringstream tail(line.substr(dash + 3));
-    std::string source;
-    if (!(tail >> entry.fstype >> source)) return std::nullopt;
-    entry.source = sys::unescape_mountinfo(source);
-    entry.root = sys::unescape_mountinfo(root);
-    entry.mount_point = sys::unescape_mountinfo(mount_point);
-    return entry;
+MountEntry to_entry(sys::MountinfoLine&& line) {
+    return MountEntry{line.id,
+                      std::move(line.device),
+                      std::move(line.root),
+                      std::move(line.mount_point),
+                      std::move(line.fstype),
+                      std::move(line.source)};
 }
 
 // The per-mount flags a bind has now, as mount(2) spells them.
@@ -62,7 +52,7 @@ std::vector<MountEntry> parse_mountinfo(std::istream& in) {
     std::vector<MountEntry> table;
     std::string line;
     while (std::getline(in, line)) {
-        if (auto entry = parse_line(line)) table.push_back(std::move(*entry));
+        if (auto entry = sys::parse_mountinfo_line(line)) table.push_back(to_entry(std::move(*entry)));
     }
     return table;
 }
@@ -90,13 +80,9 @@ std::vector<std::vector<MountEntry>> other_namespaces_mount_tables() {
 }
 
 sys::Result<MountEntry> mount_of(const fs::path& path) {
-    struct statx stx {};
-    if (::statx(AT_FDCWD, path.c_str(), 0, STATX_MNT_ID, &stx) != 0) return sys::fail_errno();
-    if ((stx.stx_mask & STATX_MNT_ID) == 0) return sys::fail(ENOSYS);
-    for (auto& entry : read_mount_table()) {
-        if (entry.id == stx.stx_mnt_id) return entry;
-    }
-    return sys::fail(ENOENT);
+    auto line = sys::mount_of(path);
+    if (!line) return std::unexpected(line.error());
+    return to_entry(std::move(*line));
 }
 
 std::optional<MountEntry> mount_at(const std::vector<MountEntry>& table, const fs::path& path) {

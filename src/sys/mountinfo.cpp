@@ -1,6 +1,11 @@
 #include "fastfs/sys/mountinfo.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace fastfs::sys {
 
@@ -15,6 +20,37 @@ std::string unescape_mountinfo(std::string_view field) {
         }
     }
     return out;
+}
+
+std::optional<MountinfoLine> parse_mountinfo_line(std::string_view line) {
+    std::istringstream fields{std::string(line)};
+    MountinfoLine entry;
+    unsigned long parent = 0;
+    std::string root, mount_point;
+    if (!(fields >> entry.id >> parent >> entry.device >> root >> mount_point)) return std::nullopt;
+    // Optional fields ("shared:1", "master:3") come before the " - " separator.
+    auto dash = line.find(" - ");
+    if (dash == std::string_view::npos) return std::nullopt;
+    std::istringstream tail{std::string(line.substr(dash + 3))};
+    std::string source;
+    if (!(tail >> entry.fstype >> source)) return std::nullopt;
+    entry.source = unescape_mountinfo(source);
+    entry.root = unescape_mountinfo(root);
+    entry.mount_point = unescape_mountinfo(mount_point);
+    return entry;
+}
+
+Result<MountinfoLine> mount_of(const std::filesystem::path& path) {
+    struct statx stx {};
+    if (::statx(AT_FDCWD, path.c_str(), 0, STATX_MNT_ID, &stx) != 0) return fail_errno();
+    if ((stx.stx_mask & STATX_MNT_ID) == 0) return fail(ENOSYS);
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(mountinfo, line)) {
+        auto entry = parse_mountinfo_line(line);
+        if (entry && entry->id == stx.stx_mnt_id) return std::move(*entry);
+    }
+    return fail(ENOENT);
 }
 
 }  // namespace fastfs::sys

@@ -17,7 +17,8 @@ struct MountPaths {
     std::filesystem::path mountpoint;  // canonical
 };
 
-// Both must be existing, reachable directories; the mountpoint must not be a stale or live FUSE mount
+// Both must be existing, reachable directories; the backing must not be on a pseudo filesystem (proc,
+// sysfs, devtmpfs...: sys/pseudo_filesystem.hpp); the mountpoint must not be a stale or live FUSE mount
 // and must lie outside the backing tree (a mount inside its own backing tree calls into itself).
 Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_view mountpoint);
 

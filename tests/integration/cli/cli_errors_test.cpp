@@ -100,6 +100,53 @@ TEST_F(CliErrorsTest, MountpointInsideBackingIsRefusedThroughABindMount) {
     EXPECT_NE(r.output.find("inside the backing directory"), std::string::npos) << r.output;
 }
 
+// proc, sysfs, devpts: a FUSE mount of one would hand its users what the daemon reads and writes there, as
+// root. Refused before anything is mounted, also for a directory below the filesystem's root.
+TEST_F(CliErrorsTest, PseudoFilesystemBackingIsRefused) {
+    std::vector<std::pair<std::string, std::string>> cases = {{"/proc", "proc"},
+                                                              {"/proc/sys", "proc"},
+                                                              {"/sys", "sysfs"},
+                                                              {"/sys/kernel", "sysfs"},
+                                                              {"/dev/pts", "devpts"}};
+    if (is_mounted("/dev", "devtmpfs")) cases.emplace_back("/dev", "devtmpfs");
+    for (const auto& [backing, type] : cases) {
+        auto r = run_fastfs(backing + " " + m());
+        EXPECT_ONE_LINE_ERROR(r);
+        EXPECT_EQ(r.exit_code, 2) << backing;
+        EXPECT_EQ(r.output, "fastfs: backing directory " + backing + " is on " + type +
+                                ", a pseudo filesystem: fastfs serves files of a real filesystem\n");
+        EXPECT_FALSE(is_mounted(mountpoint_));
+    }
+}
+
+// devtmpfs reports tmpfs's f_type: it is known by its mount, which also covers a directory below /dev that
+// is no mount of its own. A devtmpfs mounted in a private mount namespace, so that the test needs no
+// particular /dev (a container's is a tmpfs) and makes nothing in the real one.
+TEST_F(CliErrorsTest, DevtmpfsBackingIsRefused) {
+    fs::path dev = scratch_.path() / "dev";
+    fs::create_directory(dev);
+    auto in_devtmpfs = [&](const std::string& command) {
+        return run("unshare --mount --propagation private sh -c 'mount -t devtmpfs none " +
+                   quote(dev.string()) + " && " + command + "'");
+    };
+    // Some directory of devtmpfs itself (pts, net, cpu...: there is one devtmpfs, whose nodes the kernel
+    // makes).
+    auto listed =
+        in_devtmpfs("find " + quote(dev.string()) + " -mindepth 1 -maxdepth 1 -type d -print -quit");
+    FASTFS_REQUIRE(listed.exit_code == 0, "cannot mount devtmpfs in a mount namespace: " + listed.output);
+    std::vector<std::string> backings = {dev.string()};
+    if (!listed.output.empty()) backings.push_back(listed.output.substr(0, listed.output.find('\n')));
+    for (const auto& backing : backings) {
+        auto r = in_devtmpfs("exec " + quote(fastfs_binary()) + " " + quote(backing) + " " + m());
+        EXPECT_ONE_LINE_ERROR(r);
+        EXPECT_EQ(r.exit_code, 2);
+        EXPECT_EQ(r.output,
+                  "fastfs: backing directory " + backing +
+                      " is on devtmpfs, a pseudo filesystem: fastfs serves files of a real filesystem\n");
+    }
+    EXPECT_FALSE(is_mounted(mountpoint_));
+}
+
 TEST_F(CliErrorsTest, MissingDevFuseIsExplained) {
     // A private mount namespace with an empty /dev: the real kernel answers ENOENT for /dev/fuse.
     auto r = run("unshare --mount --propagation private sh -c 'mount -t tmpfs none /dev && exec " +

@@ -47,6 +47,14 @@ case_basics() {
     expect_contains "$out" "No such file or directory" "missing backing"
     out=$(dk volume create -d fastfs -o allow_root bad 2>&1) && fail "allow_root was accepted"
     expect_contains "$out" "is not accepted" "allow_root"
+    # Pseudo filesystems: a volume of the host's /proc or /dev would be the plugin's view, opened as root.
+    local entry pseudo=(/proc:proc)
+    [ "$(findmnt -n -o FSTYPE /dev)" = devtmpfs ] && pseudo+=(/dev:devtmpfs)
+    for entry in "${pseudo[@]}"; do
+        out=$(dk volume create -d fastfs -o backing="${entry%%:*}" bad 2>&1) && fail "backing=${entry%%:*} was accepted"
+        expect_contains "$out" "backing ${entry%%:*} is on ${entry#*:}, a pseudo filesystem: fastfs serves files of a real filesystem" "backing=${entry%%:*}"
+        expect_eq "$(printf '%s\n' "$out" | wc -l)" 1 "backing=${entry%%:*}: one line"
+    done
     dk volume ls -q | grep -qx bad && fail "a refused volume was listed"
     log "a refused create, as Docker shows it: $out"
 

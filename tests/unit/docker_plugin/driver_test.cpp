@@ -116,6 +116,21 @@ TEST_F(DriverTest, CreateRefusesBadNamesOptionsAndMissingBacking) {
     EXPECT_TRUE(saved.volumes.empty());
 }
 
+// A volume of /proc would give containers the host's processes as the fastfs daemon (root) opens them:
+// refused at create with one line, also for a directory below the filesystem's root.
+TEST_F(DriverTest, CreateRefusesAPseudoFilesystemBacking) {
+    auto driver = make();
+    for (const std::string backing : {"/proc", "/proc/sys"}) {
+        auto refused = driver.create("v", {{"backing", backing}});
+        ASSERT_FALSE(refused) << backing;
+        EXPECT_EQ(refused.error(),
+                  "backing " + backing +
+                      " is on proc, a pseudo filesystem: fastfs serves files of a real filesystem");
+    }
+    EXPECT_TRUE(saved.volumes.empty());
+    EXPECT_EQ(attacher.attach_calls, 0);
+}
+
 TEST_F(DriverTest, CreateTwiceIsFineWithTheSameOptionsOnly) {
     auto driver = make();
     ASSERT_TRUE(driver.create("work", {}));
