@@ -29,6 +29,8 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
   no_default_permissions  with allow_other: do not turn default_permissions on
   ro                      mount read-only
   rw                      mount read-write (the default)
+  remount                 (mount -o remount,...) change ro/rw and nosuid, nodev, noexec, atime and
+                          sync flags of a live mount; other options need a new mount
   fsname=NAME             source shown by findmnt (default: the canonical BACKING path)
   subtype=NAME            type shown as fuse.NAME (default: fastfs)
   entry_timeout=SECONDS   how long the kernel trusts a name lookup (default 60 where BACKING is

@@ -2,6 +2,7 @@
 
 #include "fastfs/cli/errors.hpp"
 #include "fastfs/cli/options.hpp"
+#include "fastfs/cli/remount.hpp"
 #include "fastfs/cli/validate.hpp"
 #include "fastfs/fuse/mount_config.hpp"
 #include "fastfs/sys/logging.hpp"
@@ -38,6 +39,7 @@ Checked<fuse::MountConfig> build_config(const MountRequest& request, std::string
 }  // namespace
 
 int run_mount(const MountRequest& request) {
+    if (asks_for_remount(request.option_lists)) return run_remount(request);
     if (!request.log_level.empty() && !logging::valid_level(request.log_level))
         return report(CliError{kExitUsage, "unknown log level '" + request.log_level +
                                                "' (expected trace, debug, info, warn, error or off)"});

@@ -62,6 +62,8 @@ constexpr std::array kFlagOptions = {
     FlagOption{"no_default_permissions", [](MountOptions& o) { o.default_permissions_choice = false; }},
     FlagOption{"ro", [](MountOptions& o) { o.config.read_only = true; }},
     FlagOption{"rw", [](MountOptions& o) { o.config.read_only = false; }},
+    // A remount never reaches the parser's result: run_mount hands it to run_remount (remount.hpp).
+    FlagOption{"remount", [](MountOptions&) {}},
     FlagOption{"keep_cache", [](MountOptions& o) { o.config.keep_cache = true; }},
     FlagOption{"watch_backing", [](MountOptions& o) { o.config.watch_backing = true; }},
     FlagOption{"no_watch_backing", [](MountOptions& o) { o.config.watch_backing = false; }},
@@ -140,14 +142,8 @@ constexpr std::array<std::string_view, 10> kDroppedOptions = {
 };
 constexpr std::array<std::string_view, 2> kDroppedPrefixes = {"comment=", "x-"};
 
-bool is_dropped(std::string_view option) {
-    if (std::ranges::find(kDroppedOptions, option) != kDroppedOptions.end()) return true;
-    return std::ranges::any_of(kDroppedPrefixes,
-                               [&](std::string_view prefix) { return option.starts_with(prefix); });
-}
-
 Outcome apply_one(std::string_view option, MountOptions& options) {
-    if (is_dropped(option)) return {};
+    if (is_dropped_option(option)) return {};
     auto equals = option.find('=');
     std::string_view key = option.substr(0, equals);
     if (auto flag = std::ranges::find(kFlagOptions, key, &FlagOption::name); flag != kFlagOptions.end()) {
@@ -171,6 +167,12 @@ Outcome apply_one(std::string_view option, MountOptions& options) {
 }
 
 }  // namespace
+
+bool is_dropped_option(std::string_view option) {
+    if (std::ranges::find(kDroppedOptions, option) != kDroppedOptions.end()) return true;
+    return std::ranges::any_of(kDroppedPrefixes,
+                               [&](std::string_view prefix) { return option.starts_with(prefix); });
+}
 
 std::span<const std::string_view> kernel_option_names() {
     return kKernelOptions;

@@ -34,6 +34,7 @@ std::optional<MountinfoLine> parse_mountinfo_line(std::string_view line) {
     std::istringstream tail{std::string(line.substr(dash + 3))};
     std::string source;
     if (!(tail >> entry.fstype >> source)) return std::nullopt;
+    tail >> entry.super_options;  // may be absent in hand-made lines
     entry.source = unescape_mountinfo(source);
     entry.root = unescape_mountinfo(root);
     entry.mount_point = unescape_mountinfo(mount_point);

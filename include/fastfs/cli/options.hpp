@@ -28,6 +28,9 @@ std::expected<void, std::string> apply_option_list(std::string_view list, MountO
 // each other.
 std::expected<MountOptions, std::string> parse_mount_options(std::span<const std::string> lists);
 
+// Whether mount(8)/fstab/systemd pass `option` along with no meaning for fastfs (defaults, nofail, x-*, ...).
+bool is_dropped_option(std::string_view option);
+
 // Kernel mount flags passed through untouched, and options accepted from mount(8)/fstab/systemd and
 // dropped (a trailing '*' marks a prefix), for --help.
 std::span<const std::string_view> kernel_option_names();

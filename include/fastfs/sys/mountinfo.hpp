@@ -18,11 +18,12 @@ std::string unescape_mountinfo(std::string_view field);
 // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue"
 struct MountinfoLine {
     unsigned long id = 0;
-    std::string device;       // "major:minor"
-    std::string root;         // the directory of the filesystem that is mounted here
-    std::string mount_point;  // where, in this mount namespace
-    std::string fstype;       // e.g. "xfs", "fuse.fastfs", "devtmpfs"
-    std::string source;       // e.g. "/dev/sda1"; a fastfs mount's fsname
+    std::string device;         // "major:minor"
+    std::string root;           // the directory of the filesystem that is mounted here
+    std::string mount_point;    // where, in this mount namespace
+    std::string fstype;         // e.g. "xfs", "fuse.fastfs", "devtmpfs"
+    std::string source;         // e.g. "/dev/sda1"; a fastfs mount's fsname
+    std::string super_options;  // the filesystem's own options, e.g. "rw,user_id=0,allow_other"
 };
 
 // nullopt for a line that does not parse.

@@ -13,9 +13,9 @@ OPS_CASE=${1:-}
 source "$(dirname "$0")/lib.sh"
 
 case $OPS_CASE in
-type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options | messages) ;;
+type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options | messages | remount) ;;
 *)
-    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options|messages" >&2
+    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options|messages|remount" >&2
     exit 2
     ;;
 esac
@@ -224,6 +224,43 @@ case_messages() {
     expect_contains "$err" "/dev/fuse" "uid 1000 without /dev/fuse: the line names the device"
     [[ $err != *"file handle"* ]] || fail "uid 1000 without /dev/fuse: a misleading file-handle warning: $err"
     expect_not_mounted "$SCRATCH/user-mnt" "uid 1000 without /dev/fuse"
+}
+
+# mount -o remount changes what the kernel keeps for a live mount (ro/rw, per-mount flags), through mount(8)
+# and the helpers of both fstab types, with the same daemon serving throughout; options only the daemon
+# knows get one warning line. Compared with what the same remounts do on a native (tmpfs) mount.
+case_remount() {
+    local mnt type native=$SCRATCH/native out pid suid_before
+    mkdir -p "$native"
+    mount -t tmpfs -o size=1m fastfs-ops-native "$native" || cannot_set_up "a tmpfs to compare with"
+    on_cleanup "umount '$native'"
+    for type in fastfs fuse.fastfs; do
+        add_mountpoint "m-$type"
+        mnt=$SCRATCH/m-$type
+        printf '%s %s %s allow_other,nofail 0 0\n' "$BACKING" "$mnt" "$type" >"$SCRATCH/fstab"
+        mount -T "$SCRATCH/fstab" "$mnt" || fail "$type: mount exited $?"
+        pid=$(fastfs_pids_for "$mnt")
+        # mount.fuse3 adds dev,suid for root, at mount and at remount alike: nosuid must be as it was.
+        suid_before=$(findmnt -rn -o OPTIONS --mountpoint "$mnt" | grep -c nosuid)
+        for where in "$native" "$mnt"; do
+            mount -o remount,ro "$where" || fail "$type: mount -o remount,ro $where exited $?"
+            expect_contains "$(findmnt -rn -o OPTIONS --mountpoint "$where")" "ro," "$type: ro after remount,ro"
+            touch "$where/after-ro" 2>/dev/null && fail "$type: $where is writable after remount,ro"
+            mount -o remount,rw,noexec "$where" || fail "$type: mount -o remount,rw,noexec $where exited $?"
+            out=$(findmnt -rn -o OPTIONS --mountpoint "$where")
+            expect_contains "$out" "rw," "$type: rw after remount,rw"
+            expect_contains "$out" "noexec" "$type: noexec after remount,noexec"
+            touch "$where/after-rw" || fail "$type: $where is not writable after remount,rw"
+        done
+        expect_eq "$(findmnt -rn -o OPTIONS --mountpoint "$mnt" | grep -c nosuid)" "$suid_before" "$type: nosuid kept"
+        expect_eq "$(fastfs_pids_for "$mnt")" "$pid" "$type: the same daemon serves after remounts"
+        out=$(mount -o remount,entry_timeout=5 "$mnt" 2>&1) || fail "$type: remount,entry_timeout=5 exited $?"
+        expect_contains "$out" "entry_timeout=5 cannot change on a live mount" "$type: what cannot change"
+        expect_eq "$(printf '%s\n' "$out" | grep -c .)" 1 "$type: one line ($out)"
+        check_fastfs_mount_and_unmount "$mnt" "$type after remounts"
+    done
+    out=$("$FASTFS_BINARY" -o remount,ro "$SCRATCH" 2>&1) && fail "remount of a directory that is no mount succeeded"
+    expect_contains "$out" "is not a fastfs mount" "remount of a plain directory: $out"
 }
 
 "case_$OPS_CASE"
