@@ -16,8 +16,9 @@ namespace {
 // The inode-attribute ioctls the kernel's fileattr code sends (after its own checks): the flags pair with a
 // 4-byte unsigned int (lsattr/chattr), the fsxattr pair with a struct fsxattr. They run on the backing as
 // the caller, so the backing filesystem applies its own rules a second time with the caller's rights
-// (owner or CAP_FOWNER to change flags, CAP_LINUX_IMMUTABLE for immutable and append-only), and never on a
-// read-only mount.
+// (owner or CAP_FOWNER to change flags, CAP_LINUX_IMMUTABLE for immutable and append-only). A read-only
+// mount or view never sends the changes: the kernel's fileattr code asks the vfsmount for write access first
+// (and a remount can make a mount writable again, which a flag of our own would not follow).
 template <typename Value>
 void get_attribute(fuse_req_t req, int fd, unsigned long backing_cmd, size_t out_bufsz) {
     Value value{};
@@ -29,7 +30,6 @@ template <typename Value>
 void set_attribute(fuse_req_t req, int fd, unsigned long backing_cmd, const void* in_buf, size_t in_bufsz) {
     Value value{};
     if (in_bufsz < sizeof(value)) return reply_error(req, EINVAL);
-    if (context(req).config.read_only) return reply_error(req, EROFS);
     std::memcpy(&value, in_buf, sizeof(value));
     auto as_caller = act_as_caller(req);
     if (::ioctl(fd, backing_cmd, &value) != 0) return reply_error(req, errno);
