@@ -128,9 +128,12 @@ build_image() {
     local root=$SCRATCH/image tool path lib
     mkdir -p "$root/bin" "$root/tmp" "$root/etc"
     chmod 1777 "$root/tmp"
+    # fastfs itself too: its copy and clone commands run inside containers.
     for tool in sh cp stat cat ls id mkdir rm sleep touch cmp sync head chmod chown date sha256sum truncate \
-        wc find; do
-        path=$(command -v "$tool") || cannot_set_up "missing tool for the image: $tool"
+        wc find fastfs; do
+        if [ "$tool" = fastfs ]; then path=$FASTFS_BINARY; else
+            path=$(command -v "$tool") || cannot_set_up "missing tool for the image: $tool"
+        fi
         cp -L "$path" "$root/bin/$tool"
         for lib in $(ldd "$path" | grep -o '/[^ ]*'); do
             mkdir -p "$root$(dirname "$lib")"

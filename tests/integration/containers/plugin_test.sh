@@ -2,16 +2,16 @@
 # The Docker volume plugin with a real dockerd: volumes made with `docker volume create -d fastfs`, used by
 # containers, checked on the backing XFS.
 #
-# usage: plugin_test.sh basics|copies|compose|users|userns|restarts|crashes
+# usage: plugin_test.sh basics|copies|compose|users|userns|restarts|crashes|readonly
 #   (FASTFS_BINARY, FASTFS_PLUGIN_BINARY = the built programs)
 
 CONTAINERS_CASE=${1:-}
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 case $CONTAINERS_CASE in
-basics | copies | compose | users | userns | restarts | crashes) ;;
+basics | copies | compose | users | userns | restarts | crashes | readonly) ;;
 *)
-    echo "usage: $0 basics|copies|compose|users|userns|restarts|crashes" >&2
+    echo "usage: $0 basics|copies|compose|users|userns|restarts|crashes|readonly" >&2
     exit 2
     ;;
 esac
@@ -325,6 +325,42 @@ case_crashes() {
     dk rm -f c1 >/dev/null
     expect_eq "$(plugin_fastfs_mounts)" "" "fastfs mounts after the last container"
     wait_no_fastfs_daemon || fail "fastfs daemon left after the last container"
+}
+
+# Read-only volumes (issue 20): one created with `-o ro`, and a writable one mounted `:ro`. In a container,
+# fastfs's own tree commands into either are refused, one line each, like a plain touch, and nothing appears
+# on the backing. (The tree copy is one request to the daemon, which writes to the backing itself: it must
+# honour the read-only mount the command's directories were opened through.)
+case_readonly() {
+    set_up_docker_and_plugin
+    mkdir -p "$XFS/models/src/sub"
+    make_data_file "$XFS/models/src/data.bin" 1M
+    echo small >"$XFS/models/src/sub/small"
+    dk volume create -d fastfs -o backing="$XFS/models" -o ro models >/dev/null || fail "create models"
+    dk volume create -d fastfs work >/dev/null || fail "create work"
+    local before after out line
+    before=$(find "$XFS/models" "$XFS/volumes/work" | sort)
+    out=$(run_container -v models:/models -v work:/work:ro -- '
+        report() { echo "$1: exit $2 lines $(wc -l </tmp/out): $(head -n 1 /tmp/out | head -c 200)"; }
+        for target in /models /work; do
+            touch $target/touched >/tmp/out 2>&1
+            report "$target touch" $?
+            for command in copy clone; do
+                fastfs $command -r /models/src $target/$command >/tmp/out 2>&1
+                report "$target fastfs $command -r" $?
+            done
+        done' 2>&1) || fail "the container: $out"
+    while read -r line; do
+        log "$line"
+        case $line in
+        *": exit 0 "* | *" lines 0:"*) fail "not refused with one line in a read-only volume: $line" ;;
+        *" lines 1: "*) ;;
+        *) fail "not refused with one line in a read-only volume: $line" ;;
+        esac
+    done <<<"$out"
+    expect_eq "$(echo "$out" | grep -c ': exit ')" 6 "commands run in the container"
+    after=$(find "$XFS/models" "$XFS/volumes/work" | sort)
+    expect_eq "$(comm -13 <(echo "$before") <(echo "$after") | tr '\n' ' ')" "" "new entries on the backing"
 }
 
 "case_$CONTAINERS_CASE"
