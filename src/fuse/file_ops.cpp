@@ -114,8 +114,12 @@ bool attach(fuse_req_t req, fuse_file_info* fi, sys::UniqueFd fd, int backing_fl
         return false;
     }
     bool writer = (fi->flags & O_ACCMODE) != O_RDONLY;
-    fi->fh = ctx.open_files.add(std::make_shared<OpenFile>(std::move(fd), fi->flags, backing_flags, &node,
-                                                           writer, std::move(*counted)));
+    auto file = std::make_shared<OpenFile>(std::move(fd), fi->flags, backing_flags, &node, writer,
+                                           std::move(*counted));
+    // The kernel may write the inode's dirty pages back through this open (act_as_writer): remember whose
+    // they are. Read-only opens never write, and passthrough opens write in the kernel.
+    if (writer) file->opener = ctx.callers.of(*fuse_req_ctx(req));
+    fi->fh = ctx.open_files.add(std::move(file));
     if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
     return true;
 }
@@ -267,8 +271,9 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off
     ctx.counters.write_requests.add();
     OpenFile& file = open_file(fi);
     // As the caller: no root exemption from reserved blocks or quotas, and the backing clears set-user-ID
-    // and set-group-ID bits of a file a non-owner writes, as natively.
-    auto as_caller = act_as_caller(req);
+    // and set-group-ID bits of a file a non-owner writes, as natively. Page write-back comes without a
+    // caller (uid 0): it runs as the file's opener (act_as_writer).
+    auto as_caller = act_as_writer(req, file, fi);
     size_t written = 0;
     // fi->flags are the file's flags at this write (fcntl may have changed them since open); page writeback
     // (writepage) always belongs where its page is.
@@ -307,7 +312,7 @@ void fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
 void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* fi) {
     auto fd = request_fd(req, open_file(fi), Access::write);
     if (!fd) return reply_error(req, fd.error());
-    auto as_caller = act_as_caller(req);  // as write_buf
+    auto as_caller = act_as_writer(req, open_file(fi), fi);  // as write_buf
     auto done = sys::allocate(fd->get(), mode, offset, length);
     reply_error(req, done ? 0 : done.error());
 }

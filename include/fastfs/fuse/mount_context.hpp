@@ -73,6 +73,10 @@ struct OpenFile {
     fs::Node* node;
     std::unique_ptr<DirStream> dir;  // directories only
     int32_t backing_id = 0;          // a passthrough open's backing file (0: none)
+    // Who opened it, for a writable open in the page-cache mode: the kernel writes dirty pages back through
+    // one of an inode's writable opens, from its own context, without saying whose pages they are
+    // (act_as_writer in src/fuse/handlers.hpp).
+    std::optional<sys::Identity> opener;
     const WriterMark writer_mark;
     const fs::DescriptorBudget::Hold descriptor;  // counts `fd` against its opener's share
 };
