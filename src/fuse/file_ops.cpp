@@ -143,6 +143,9 @@ bool attach(fuse_req_t req, fuse_file_info* fi, sys::UniqueFd fd, int backing_fl
     auto file = std::make_shared<OpenFile>(std::move(fd), fi->flags, backing_flags, &node, writer,
                                            std::move(*counted));
     file->appends_only = guarded;
+    // The kernel may write the inode's dirty pages back through this open (act_as_writer): remember whose
+    // they are. Read-only opens never write, and passthrough opens write in the kernel.
+    if (writer) file->opener = ctx.callers.of(*fuse_req_ctx(req));
     fi->fh = ctx.open_files.add(std::move(file));
     if (!fi->direct_io) fi->keep_cache = ctx.config.keep_cache;
     return true;
@@ -174,17 +177,36 @@ sys::Result<std::span<const char>> data_in_memory(fuse_bufvec* in, std::vector<c
 // A write where the kernel placed it. On an O_APPEND backing descriptor a plain pwrite would append
 // instead (mmap writeback of an O_APPEND file would land at the end), so those are positioned explicitly;
 // everything else takes libfuse's copy, which splices when the data came in a pipe.
-sys::Result<size_t> write_at(OpenFile& file, fuse_bufvec* in, off_t off) {
+//
+// `whole`: all of it or an error, never a short count. The kernel takes a short answer to page write-back
+// for success: it marks the pages clean and the bytes past the count are lost without an error. So a short
+// backing write (the filesystem filled up, a quota was reached, mid-request) is continued, and its error
+// (ENOSPC, EDQUOT) answered; the kernel records that on the file's mapping, and the writer's fsync, msync
+// or close reports it. An application's own write may come back short: it writes the rest itself and gets
+// the error then, as natively.
+sys::Result<size_t> write_at(OpenFile& file, fuse_bufvec* in, off_t off, bool whole) {
+    size_t size = fuse_buf_size(in);
+    size_t done = 0;
     if (!(file.backing_flags & O_APPEND)) {
-        fuse_bufvec out = backing_bytes(fuse_buf_size(in), file.fd.get(), off);
-        ssize_t written = fuse_buf_copy(&out, in, fuse_buf_copy_flags(0));
-        if (written < 0) return sys::fail(int(-written));
-        return size_t(written);
+        do {  // fuse_buf_copy advances `in` past what it copied
+            fuse_bufvec out = backing_bytes(size - done, file.fd.get(), off + off_t(done));
+            ssize_t written = fuse_buf_copy(&out, in, fuse_buf_copy_flags(0));
+            if (written < 0) return sys::fail(int(-written));
+            if (written == 0) return whole ? sys::fail(EIO) : sys::Result<size_t>(done);
+            done += size_t(written);
+        } while (whole && done < size);
+        return done;
     }
     std::vector<char> storage;
     auto data = data_in_memory(in, storage);
     if (!data) return sys::fail(data.error());
-    return sys::write_at(file.fd.get(), *data, off);
+    do {
+        auto written = sys::write_at(file.fd.get(), data->subspan(done), off + off_t(done));
+        if (!written) return sys::fail(written.error());
+        if (*written == 0) return whole ? sys::fail(EIO) : sys::Result<size_t>(done);
+        done += *written;
+    } while (whole && done < data->size());
+    return done;
 }
 
 // An application's write through an O_APPEND descriptor. The kernel placed it at the size it cached, which
@@ -326,8 +348,10 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off
     ctx.counters.write_requests.add();
     OpenFile& file = open_file(fi);
     // As the caller: no root exemption from reserved blocks or quotas, and the backing clears set-user-ID
-    // and set-group-ID bits of a file a non-owner writes, as natively.
-    auto as_caller = act_as_caller(req);
+    // and set-group-ID bits of a file a non-owner writes, as natively. Page write-back comes without a
+    // caller (uid 0): it runs as the file's opener (act_as_writer).
+    bool writeback = from_page_writeback(req, fi);
+    auto as_caller = act_as_writer(req, file, fi);
     size_t written = 0;
     // fi->flags are the file's flags at this write (fcntl may have changed them since open); page writeback
     // (writepage) always belongs where its page is. Natively fcntl cannot take O_APPEND off a descriptor of
@@ -345,7 +369,7 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in_buf, off_t off
                 {fs::BackingChange::Kind::contents, ctx.nodes->node_id(*file.node), 0, {}, {}});
         }
     } else {
-        auto done = write_at(file, in_buf, off);
+        auto done = write_at(file, in_buf, off, writeback);
         if (!done) return reply_error(req, done.error());
         written = *done;
     }
@@ -368,7 +392,7 @@ void fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
 void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* fi) {
     auto fd = request_fd(req, open_file(fi), Access::write);
     if (!fd) return reply_error(req, fd.error());
-    auto as_caller = act_as_caller(req);  // as write_buf
+    auto as_caller = act_as_writer(req, open_file(fi), fi);  // as write_buf
     auto done = sys::allocate(fd->get(), mode, offset, length);
     reply_error(req, done ? 0 : done.error());
 }

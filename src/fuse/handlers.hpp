@@ -43,11 +43,23 @@ class CallerScope {
     }
 
   private:
-    friend CallerScope act_as_caller(fuse_req_t req);
+    friend CallerScope act_as_identity(const sys::Identity& who);
     explicit CallerScope(bool active) : active_(active) {}
     bool active_ = false;
 };
+[[nodiscard]] CallerScope act_as_identity(const sys::Identity& who);
 [[nodiscard]] CallerScope act_as_caller(fuse_req_t req);
+
+// Whether `req` comes from the kernel's page write-back (dirty pages of writeback_cache, or of shared
+// writable mappings in the page-cache mode) rather than from a process: libfuse marks those writes
+// (fi->writepage); any request the kernel sends without credentials carries uid, gid and pid 0.
+bool from_page_writeback(fuse_req_t req, const fuse_file_info* fi);
+// act_as_caller for a request on the open file `file`, except for page write-back: that carries uid 0,
+// which act_as_caller would take for root with the daemon's capabilities (a user's writes would use ext4's
+// reserved blocks and pass quotas). It runs as the file's opener instead: the kernel writes an inode's
+// pages back through one of its writable opens, so the opener is a user who could write them; without a
+// known opener, as nobody without any capability.
+[[nodiscard]] CallerScope act_as_writer(fuse_req_t req, const OpenFile& file, const fuse_file_info* fi);
 
 // A backing descriptor for an open file or directory of the request's caller, counted against the caller's
 // share of the daemon's descriptors; nullopt (answer EMFILE) beyond it. Logs the first refusal per minute.

@@ -43,9 +43,27 @@ void reply_attr(fuse_req_t req, const struct stat& st) {
     fuse_reply_attr(req, &visible, ctx.timeouts_for(st.st_dev).attr);
 }
 
-CallerScope act_as_caller(fuse_req_t req) {
-    sys::act_as(context(req).callers.of(*fuse_req_ctx(req)));
+CallerScope act_as_identity(const sys::Identity& who) {
+    sys::act_as(who);
     return CallerScope(true);
+}
+
+CallerScope act_as_caller(fuse_req_t req) {
+    return act_as_identity(context(req).callers.of(*fuse_req_ctx(req)));
+}
+
+bool from_page_writeback(fuse_req_t req, const fuse_file_info* fi) {
+    if (fi != nullptr && fi->writepage) return true;
+    const fuse_ctx* caller = fuse_req_ctx(req);
+    return caller->pid == 0 && caller->uid == 0 && caller->gid == 0;
+}
+
+CallerScope act_as_writer(fuse_req_t req, const OpenFile& file, const fuse_file_info* fi) {
+    if (!from_page_writeback(req, fi)) return act_as_caller(req);
+    if (file.opener) return act_as_identity(*file.opener);
+    // Not uid 0 even without capabilities: ext4 lets its reserve's uid (by default 0) use the reserve.
+    static const sys::Identity nobody{65534, 65534, {}, 0};
+    return act_as_identity(nobody);
 }
 
 std::optional<fs::DescriptorBudget::Hold> count_descriptor(fuse_req_t req) {
@@ -199,8 +217,9 @@ void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse
     }
     bool is_open = fi != nullptr;
     // The backing judges each change by the caller's rights: only the owner changes modes and times,
-    // CAP_CHOWN to give a file away, a non-owner's truncate clears set-user-ID as natively.
-    auto as_caller = act_as_caller(req);
+    // CAP_CHOWN to give a file away, a non-owner's truncate clears set-user-ID as natively. (One the kernel
+    // sends from write-back on an open file, without credentials, runs as that file's opener.)
+    auto as_caller = is_open ? act_as_writer(req, open_file(fi), fi) : act_as_caller(req);
     // Order matters: the size change must come before explicit times, or it would bump mtime after them.
     if ((to_set & FUSE_SET_ATTR_MODE) && set_mode(fd, is_open, node.type, attr->st_mode) != 0)
         return reply_error(req, errno);

@@ -28,6 +28,9 @@ and, through the mount only:
   reserved      on ext4 with reserved blocks, uid 1000 writes as much through the mount as natively (the
                 daemon writes as the caller, without root's CAP_SYS_RESOURCE, fsuid 0 or group 0 -- the
                 same credentials quota enforcement judges by)
+  write-back    the same with writeback_cache (write(2)) and passthrough=off (a shared mapping), whose pages
+                the kernel writes back without credentials: as much synced as natively, and dd conv=fsync past
+                the end exits with ENOSPC within seconds
   read-only     inode-flag changes on a read-only mount are EROFS, as on a read-only bind mount
 
 and on read-only views: a read-only bind of the mount against a read-only bind of the backing, as root and as
@@ -684,6 +687,126 @@ def check_reserved_blocks(binary: str) -> list[str]:
     return problems
 
 
+# ---- page write-back ---------------------------------------------------------------------------------------
+# With writeback_cache (and for shared writable mappings in the page-cache mode) the kernel writes a user's
+# pages back from its own context, without credentials (uid 0). The daemon must still write them with the
+# user's rights (no root reserve), and must make ENOSPC reach the user (at fsync/msync), never hang or lose
+# data silently. Write-back makes write(2) succeed whatever the space left, so both fills sync every chunk
+# and count what synced.
+
+WB_CHUNK = 2 * MIB
+
+SYNC_FILL = r"""
+import os, sys
+chunk, written = b"w" * int(sys.argv[2]), 0
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+try:
+    while written < (400 << 20):
+        n = os.write(fd, chunk)
+        os.fsync(fd)
+        written += n
+except OSError:
+    pass
+print(written)
+"""
+
+# Prints what synced after each chunk: natively the fault past the space left is SIGBUS, which ends it.
+MMAP_FILL = r"""
+import mmap, os, sys
+size = int(sys.argv[2])
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+chunk = b"m" * size
+written = 0
+try:
+    while written < (400 << 20):
+        os.ftruncate(fd, written + size)
+        with mmap.mmap(fd, size, mmap.MAP_SHARED, offset=written) as m:
+            m[:] = chunk
+            m.flush()
+        written += size
+        print(written, flush=True)
+except OSError:
+    pass
+"""
+
+
+def _wb_fill(code: str, path: Path) -> int:
+    r = as_user(USER, code, str(path), str(WB_CHUNK))
+    try:
+        out, _ = r.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        r.kill()
+        r.communicate()
+        return -1
+    numbers = [int(w) for w in out.split() if w.isdigit()]
+    return numbers[-1] if numbers else 0
+
+
+def _dd_past_the_end(path: Path, m, mib: int = 400) -> tuple[int | None, float]:
+    """dd conv=fsync of `mib` MiB as uid 1000: (its exit code, None if it hung; seconds). A hung dd waits in
+    the kernel for the daemon: killing the daemon aborts the connection and releases it."""
+    cmd = ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups", "dd", "if=/dev/zero",
+           f"of={path}", "bs=1M", f"count={mib}", "conv=fsync"]
+    start = time.monotonic()
+    dd = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        rc = dd.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        rc = None
+        dd.kill()
+        m.proc.kill()
+        dd.wait()
+    return rc, time.monotonic() - start
+
+
+def check_writeback_credentials(binary: str) -> list[str]:
+    problems = []
+    with H.loop_fs("ext4", 256 * MIB) as backing:
+        H.run(["tune2fs", "-m", "10", H.run(["findmnt", "-n", "-o", "SOURCE", str(backing)]).stdout.strip()])
+        backing.chmod(0o777)
+        native = {}
+        for kind, code in (("write", SYNC_FILL), ("mmap", MMAP_FILL)):
+            native[kind] = _wb_fill(code, backing / f"native-{kind}")
+            os.unlink(backing / f"native-{kind}")
+            H.run(["sync"])
+        for options, kind, code in (("allow_other,writeback_cache", "write", SYNC_FILL),
+                                    ("allow_other,passthrough=off", "mmap", MMAP_FILL)):
+            with H.fastfs_mount(binary, backing, options) as m:
+                through = _wb_fill(code, m.path / "fill")
+                partial_rc = 1
+                if kind == "write" and through > MIB:
+                    # 516 KiB left: one write-back request lands partly (a short backing write).
+                    os.truncate(backing / "fill", through - 516 * 1024)
+                    H.run(["sync"])
+                    partial_rc, _ = _dd_past_the_end(m.path / "partial", m, 1)
+                os.unlink(m.path / "fill")
+                if (m.path / "partial").exists():
+                    os.unlink(m.path / "partial")
+                rc, seconds = _dd_past_the_end(m.path / "dd", m) if kind == "write" else (1, 0.0)
+                alive = m.alive()
+            H.run(["sync"])
+            for name in ("dd",):
+                if (backing / name).exists():
+                    os.unlink(backing / name)
+            print(f"  {options}, {kind}: uid {USER} synced {native[kind] // MIB} MiB natively, "
+                  f"{through // MIB} MiB through the mount" +
+                  (f"; dd conv=fsync past the end: exit {rc} after {seconds:.1f} s" if kind == "write" else ""))
+            if through < 0:
+                problems.append(f"{options}: the {kind} fill did not end within 60 s")
+            elif abs(through - native[kind]) > 4 * MIB:
+                problems.append(f"{options}: uid {USER} synced {through // MIB} MiB by {kind} through the mount, "
+                                f"natively {native[kind] // MIB} MiB")
+            if partial_rc == 0:
+                problems.append(f"{options}: a 1 MiB dd conv=fsync with 516 KiB left exited 0: the rest was lost")
+            if rc is None:
+                problems.append(f"{options}: dd conv=fsync past the end still ran after 30 s (aborted)")
+            elif rc == 0:
+                problems.append(f"{options}: dd conv=fsync past the end exited 0: ENOSPC lost")
+            elif not alive:
+                problems.append(f"{options}: the daemon died")
+    return problems
+
+
 # ---- read-only mounts ---------------------------------------------------------------------------------------
 
 def check_read_only(binary: str, backing: Path) -> list[str]:
@@ -862,6 +985,8 @@ def main(argv=None) -> int:
         if default:
             print("reserved blocks:")
             problems += check_reserved_blocks(args.binary)
+            print("page write-back:")
+            problems += check_writeback_credentials(args.binary)
     except H.SetupError as e:
         return H.exit_for_setup_error(e)
     return H.verdict(problems)

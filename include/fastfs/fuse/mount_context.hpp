@@ -80,6 +80,10 @@ struct OpenFile {
     fs::Node* made_in = nullptr;
     // The inode was append-only (chattr +a) at open: every write appends (file_ops.cpp, append_only).
     bool appends_only = false;
+    // Who opened it, for a writable open in the page-cache mode: the kernel writes dirty pages back through
+    // one of an inode's writable opens, from its own context, without saying whose pages they are
+    // (act_as_writer in src/fuse/handlers.hpp).
+    std::optional<sys::Identity> opener;
     const WriterMark writer_mark;
     const fs::DescriptorBudget::Hold descriptor;  // counts `fd` against its opener's share
 };

@@ -37,7 +37,8 @@ struct Identity {
 // supplementary groups and effective capabilities from /proc/<tid>/status; capabilities count only if it
 // lives in this process's user namespace (a container's root has none on the host). If /proc does not
 // know `tid` (it exited, or lives in a pid namespace this one cannot see): no supplementary groups, and
-// the daemon's capabilities for uid 0 (the kernel's own requests, e.g. page writeback), none otherwise.
+// the daemon's capabilities for uid 0 (the kernel's own requests; page write-back is not judged by this
+// but by the file's opener, act_as_writer in src/fuse/handlers.hpp), none otherwise.
 // Makes the calling thread act as the daemon (it reads other users' /proc entries).
 Identity identity_of_process(pid_t tid, uid_t uid, gid_t gid);
 
