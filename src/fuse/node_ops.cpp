@@ -231,11 +231,12 @@ void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse
     }
     if ((to_set & FUSE_SET_ATTR_SIZE) && set_size(fd, is_open, attr->st_size) != 0)
         return reply_error(req, errno);
-    // With writeback_cache the kernel keeps a written file's times itself and writes them back later (at
-    // close, fsync, write-back) with FATTR_CTIME, which no utimensat(2) sends. The write that moved them was
-    // the caller's right; setting times explicitly needs ownership, which a writer of another user's file
-    // lacks: those are set with the daemon's rights.
-    if (to_set & FUSE_SET_ATTR_CTIME) sys::act_as_daemon();
+    // With writeback_cache the kernel keeps a regular file's times itself and sends them with FATTR_CTIME:
+    // at close, fsync and write-back after a write, which was the caller's right, but setting times
+    // explicitly needs ownership, which a writer of another user's file lacks. With default_permissions the
+    // kernel has already checked every such change (a utimensat(2) it sends the same way included), so the
+    // times are set with the daemon's rights.
+    if ((to_set & FUSE_SET_ATTR_CTIME) && context(req).config.default_permissions) sys::act_as_daemon();
     if ((to_set &
          (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) &&
         set_times(fd, *attr, to_set) != 0)
