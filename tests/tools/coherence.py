@@ -321,23 +321,6 @@ CASES = {
 }
 
 
-URING_PARAMETER = Path("/sys/module/fuse/parameters/enable_uring")
-
-
-@contextlib.contextmanager
-def fuse_uring(wanted: bool):
-    """The kernel's FUSE over io_uring on for the block, then as it was (ctest: resource lock fuse_uring)."""
-    if not wanted:
-        yield
-        return
-    if not URING_PARAMETER.exists():
-        raise h.SetupError("this kernel has no FUSE over io_uring")
-    before = URING_PARAMETER.read_text().strip()
-    URING_PARAMETER.write_text("Y")
-    try:
-        yield
-    finally:
-        URING_PARAMETER.write_text(before)
 
 
 def run_case(name: str, side: Side):
@@ -383,7 +366,7 @@ def main() -> int:
                 through.mkdir(mode=0o755)
                 mount_options = ",".join(o for o in ("allow_other", options) if o)
                 within = 1.5 if option_set == "no_watch_backing" else 1.0
-                with fuse_uring(option_set == "io_uring"), \
+                with h.fuse_uring(option_set == "io_uring"), \
                         h.fastfs_mount(args.binary, through, mount_options) as m, \
                         h.fastfs_mount(args.binary, through, mount_options) as second:
                     for c in cases:

@@ -344,3 +344,23 @@ def data_map(fd: int, size: int) -> list[tuple[int, int]] | None:
 def statvfs_used(path: Path | str) -> int:
     st = os.statvfs(path)
     return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+
+URING_PARAMETER = Path("/sys/module/fuse/parameters/enable_uring")
+
+
+@contextlib.contextmanager
+def fuse_uring(wanted: bool):
+    """The kernel's FUSE over io_uring on for the block, then as it was, also on failure and on SIGTERM (the
+    handler turns it into SystemExit). ctest runs the io_uring tests under the resource lock fuse_uring."""
+    if not wanted:
+        yield
+        return
+    if not URING_PARAMETER.exists():
+        raise SetupError("this kernel has no FUSE over io_uring")
+    before = URING_PARAMETER.read_text().strip()
+    try:
+        URING_PARAMETER.write_text("Y")
+        yield
+    finally:
+        URING_PARAMETER.write_text(before)

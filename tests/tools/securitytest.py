@@ -891,24 +891,6 @@ def check_ro_views(binary: str, backing: Path, mnt: Path) -> list[str]:
     return problems
 
 
-URING_PARAMETER = Path("/sys/module/fuse/parameters/enable_uring")
-
-
-@contextlib.contextmanager
-def fuse_uring(wanted: bool):
-    """The kernel's FUSE over io_uring on for the block, then as it was, also on failure and on SIGTERM (the
-    handler turns it into SystemExit). ctest runs the io_uring tests under the resource lock fuse_uring."""
-    if not wanted:
-        yield
-        return
-    if not URING_PARAMETER.exists():
-        raise H.SetupError("this kernel has no FUSE over io_uring")
-    before = URING_PARAMETER.read_text().strip()
-    try:
-        URING_PARAMETER.write_text("Y")
-        yield
-    finally:
-        URING_PARAMETER.write_text(before)
 
 
 # The mount options each run uses (one ctest test per set); "default" also runs the checks made only once.
@@ -985,7 +967,7 @@ def main(argv=None) -> int:
         with H.loop_fs("xfs", 512 * MIB) as backing:
             backing.chmod(0o755)
             try:
-                with fuse_uring(args.options == "io_uring"), \
+                with H.fuse_uring(args.options == "io_uring"), \
                         H.fastfs_mount(args.binary, backing, OPTION_SETS[args.options]) as m:
                     problems += check_identities(backing, m.path)
                     print("read-only views:")
