@@ -22,6 +22,8 @@ Checked<fuse::MountConfig> build_config(const MountRequest& request, std::string
                 : !parsed->log_level.empty() ? parsed->log_level
                                              : kDefaultLogLevel;
 
+    if (auto recovered = recover_dead_mount(request.mountpoint, parsed->config.subtype); !recovered)
+        return std::unexpected(recovered.error());
     auto paths = resolve_mount_paths(request.backing, request.mountpoint);
     if (!paths) return std::unexpected(paths.error());
     fuse::MountConfig config = std::move(parsed->config);

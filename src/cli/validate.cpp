@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -131,7 +134,43 @@ Checked<void> check_unprivileged_mount(const fuse::MountConfig& config) {
     return {};
 }
 
+// Detaches the dead mount at `path`: umount2(MNT_DETACH) for root; fusermount3 -u -z for a user, who may
+// unmount only a FUSE mount of their own (fusermount3 checks that).
+bool detach_mount(const fs::path& path) {
+    if (::geteuid() == 0) return ::umount2(path.c_str(), MNT_DETACH) == 0;
+    auto helper = find_fusermount();
+    if (!helper) return false;
+    std::string program = helper->string(), target = path.string();
+    char* argv[] = {program.data(), const_cast<char*>("-u"), const_cast<char*>("-z"), target.data(), nullptr};
+    pid_t pid = 0;
+    if (::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ) != 0) return false;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 }  // namespace
+
+Checked<void> recover_dead_mount(std::string_view mountpoint, const std::string& subtype) {
+    struct stat st {};
+    std::string path(mountpoint);
+    if (::stat(path.c_str(), &st) == 0 || errno != ENOTCONN) return {};
+    // The mountpoint itself cannot be resolved (every stat of it fails); its parent can.
+    fs::path given(path);
+    char parent[PATH_MAX];
+    fs::path parent_path = given.has_parent_path() ? given.parent_path() : fs::path(".");
+    if (::realpath(parent_path.c_str(), parent) == nullptr) return {};
+    fs::path canonical = fs::path(parent) / given.filename();
+    auto type = mounted_type_at(canonical);
+    if (!type || *type != "fuse." + subtype) return {};  // not ours: existing_directory reports it
+    if (!detach_mount(canonical) || ::stat(path.c_str(), &st) != 0)
+        return runtime_error(stale_mount_message(mountpoint));
+    report(CliError{kExitOk,
+                    "note: the fastfs daemon of " + path +
+                        " had died (its mount answered ENOTCONN); detached that mount, mounting again"});
+    return {};
+}
 
 std::string stale_mount_message(std::string_view path) {
     std::string p(path);

@@ -34,4 +34,10 @@ std::optional<std::string> mounted_type_at(const std::filesystem::path& canonica
 // The message for a mountpoint whose FUSE daemon died (stat gives ENOTCONN).
 std::string stale_mount_message(std::string_view path);
 
+// A fastfs mount whose daemon died (a crash, kill -9) answers ENOTCONN until it is unmounted. So that
+// `mount MNT`, fstab and systemd bring it back by running fastfs again, a dead mount of fastfs's own type
+// (fuse.<subtype>) at `mountpoint` is detached (lazily: processes still inside keep their dead view) with
+// one note line on stderr. A dead mount of any other type is left alone (resolve_mount_paths reports it).
+Checked<void> recover_dead_mount(std::string_view mountpoint, const std::string& subtype);
+
 }  // namespace fastfs::cli

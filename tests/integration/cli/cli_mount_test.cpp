@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 
 #include "cli_support.hpp"
@@ -109,12 +110,36 @@ TEST_F(CliMountTest, AlreadyMountedIsRefused) {
     EXPECT_NE(r.output.find("umount " + first->path().string()), std::string::npos) << r.output;
 }
 
-TEST_F(CliMountTest, StaleMountAfterDaemonCrashIsExplained) {
+// mount(8), fstab and systemd bring a crashed mount back by running fastfs again: its dead mount is
+// detached with one note line, and the new daemon serves.
+TEST_F(CliMountTest, DeadMountOfItsOwnIsMountedAgain) {
     std::string why;
     auto crashed = FastfsMount::start(backing_, {}, &why);
     FASTFS_REQUIRE(crashed, why);
     fs::path mnt = crashed->path();
     ASSERT_EQ(::kill(crashed->pid(), SIGKILL), 0);
+    struct stat st {};
+    ASSERT_TRUE(wait_until([&] { return ::stat(mnt.c_str(), &st) != 0 && errno == ENOTCONN; }));
+
+    auto r = run_fastfs(b() + " " + quote(mnt.string()));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output, "fastfs: note: the fastfs daemon of " + mnt.string() +
+                            " had died (its mount answered ENOTCONN); detached that mount, mounting again\n");
+    EXPECT_EQ(::stat(mnt.c_str(), &st), 0) << std::strerror(errno);
+    EXPECT_TRUE(is_mounted(mnt));
+    EXPECT_EQ(run("umount " + quote(mnt.string())).exit_code, 0);
+}
+
+// A dead FUSE mount of another type is not fastfs's to take away: it is explained, and left.
+TEST_F(CliMountTest, DeadMountOfAnotherTypeIsExplained) {
+    fs::path mnt = scratch_.path() / "other-type";
+    fs::create_directory(mnt);
+    auto other = run_fastfs(b() + " " + quote(mnt.string()) + " -o subtype=other");
+    FASTFS_REQUIRE(other.exit_code == 0, "fastfs -o subtype=other did not mount: " + other.output);
+    // Anchored: the shell running pkill has the pattern in its own command line.
+    EXPECT_EQ(
+        run("pkill -KILL -f " + quote("^[^ ]*fastfs .* " + mnt.string() + " -o subtype=other$")).exit_code,
+        0);
     struct stat st {};
     ASSERT_TRUE(wait_until([&] { return ::stat(mnt.c_str(), &st) != 0 && errno == ENOTCONN; }));
 

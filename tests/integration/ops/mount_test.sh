@@ -13,9 +13,9 @@ OPS_CASE=${1:-}
 source "$(dirname "$0")/lib.sh"
 
 case $OPS_CASE in
-type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options | messages | remount) ;;
+type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options | messages | remount | crash_recovery) ;;
 *)
-    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options|messages|remount" >&2
+    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options|messages|remount|crash_recovery" >&2
     exit 2
     ;;
 esac
@@ -261,6 +261,28 @@ case_remount() {
     done
     out=$("$FASTFS_BINARY" -o remount,ro "$SCRATCH" 2>&1) && fail "remount of a directory that is no mount succeeded"
     expect_contains "$out" "is not a fastfs mount" "remount of a plain directory: $out"
+}
+
+# After a daemon crash the mount answers ENOTCONN; `mount MNT` from fstab (what systemd's mount unit runs
+# too) must bring it back by itself, for both fstab types.
+case_crash_recovery() {
+    local mnt type pid out
+    for type in fastfs fuse.fastfs; do
+        add_mountpoint "c-$type"
+        mnt=$SCRATCH/c-$type
+        printf '%s %s %s allow_other,nofail 0 0\n' "$BACKING" "$mnt" "$type" >"$SCRATCH/fstab"
+        mount -T "$SCRATCH/fstab" "$mnt" || fail "$type: mount exited $?"
+        pid=$(fastfs_pids_for "$mnt")
+        [ -n "$pid" ] || fail "$type: no daemon"
+        kill -KILL "$pid"
+        for _ in $(seq 50); do stat "$mnt" >/dev/null 2>&1 || break; sleep 0.1; done
+        out=$(stat "$mnt" 2>&1) && fail "$type: the mount still answers after its daemon was killed"
+        expect_contains "$out" "not connected" "$type: a dead mount answers ENOTCONN"
+        out=$(mount -T "$SCRATCH/fstab" "$mnt" 2>&1) || fail "$type: mount after the crash exited $?: $out"
+        expect_contains "$out" "had died" "$type: the recovery says what happened"
+        expect_eq "$(findmnt -rn --mountpoint "$mnt" | wc -l)" 1 "$type: one mount, not a stack"
+        check_fastfs_mount_and_unmount "$mnt" "$type after a crash"
+    done
 }
 
 "case_$OPS_CASE"
