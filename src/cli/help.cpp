@@ -55,6 +55,8 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
   splice                  move data with splice where libfuse can (default)
   no_splice               never splice
   log_level=LEVEL         as --log-level
+  log_file=PATH           where a background mount logs (default: the journal, else syslog, else
+                          /var/log/fastfs.log; a user's: $XDG_STATE_HOME/fastfs.log)
 )";
     for (auto name : kernel_option_names())
         text += fmt::format("  {:<24}kernel mount flag, passed through\n", name);

@@ -35,6 +35,7 @@ Checked<fuse::MountConfig> build_config(const MountRequest& request, std::string
 
     if (auto allowed = check_mount_permission(config); !allowed) return std::unexpected(allowed.error());
     if (auto uring = check_io_uring(config); !uring) return std::unexpected(uring.error());
+    if (auto log = check_log_file(config); !log) return std::unexpected(log.error());
     return config;
 }
 

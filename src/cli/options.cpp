@@ -120,6 +120,12 @@ constexpr std::array kValueOptions = {
                     o.config.passthrough = v == "on";
                     return {};
                 }},
+    ValueOption{"log_file",
+                [](MountOptions& o, std::string_view k, std::string_view v) -> Outcome {
+                    if (!v.starts_with('/')) return bad_value(k, v, "an absolute path");
+                    o.config.log_file = std::string(v);
+                    return {};
+                }},
     ValueOption{"log_level",
                 [](MountOptions& o, std::string_view k, std::string_view v) -> Outcome {
                     if (!logging::valid_level(v))

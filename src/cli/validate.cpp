@@ -224,6 +224,13 @@ Checked<void> check_mount_permission(const fuse::MountConfig& config) {
     return check_unprivileged_mount(config);
 }
 
+Checked<void> check_log_file(const fuse::MountConfig& config) {
+    if (config.log_file.empty()) return {};
+    sys::UniqueFd fd(::open(config.log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (fd) return {};
+    return runtime_error("log_file=" + config.log_file.string() + ": " + errno_text(errno));
+}
+
 Checked<void> check_io_uring(const fuse::MountConfig& config) {
     if (!config.io_uring) return {};
 #if !FASTFS_HAVE_FUSE_IO_URING

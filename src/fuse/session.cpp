@@ -167,15 +167,17 @@ int run_session(const MountConfig& config) {
             "allow_other with no_default_permissions: the kernel does not check file modes, and fastfs acts "
             "as root for reads and opens: every user reaches every file");
     if (!config.foreground) {
+        // Chosen before daemonizing, while stderr can still say something.
+        auto log_destination = logging::choose_destination(config.log_file);
         // Only now: the parent exits 0 once the mount exists, so `fastfs A B && ls B` works.
         if (fuse_daemonize(0) != 0) {
             fuse_session_unmount(se.get());
             fuse_remove_signal_handlers(se.get());
             return 1;
         }
-        logging::switch_to_syslog();
+        logging::switch_to(log_destination);
     }
-    // After daemonizing, so that mount(8) and scripts see nothing on success; it goes to syslog.
+    // After daemonizing, so that mount(8) and scripts see nothing on success; it goes to the log.
     spdlog::info("mounted {} on {}", config.backing.string(), config.mountpoint.string());
     ctx->session = se.get();
     KernelCacheKeeper keeper(*ctx);  // after daemonizing: it tells our own changes by our pid

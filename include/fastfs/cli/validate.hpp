@@ -25,6 +25,9 @@ Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_vi
 // /dev/fuse usable by this process; for a non-root user, a setuid fusermount3, write access to the
 // mountpoint and, for allow_other, user_allow_other in /etc/fuse.conf.
 Checked<void> check_mount_permission(const fuse::MountConfig& config);
+// With -o log_file=: the file can be opened for appending (created if missing), so that a daemon's log
+// does not vanish after it has left the terminal.
+Checked<void> check_log_file(const fuse::MountConfig& config);
 // With -o io_uring: the library has it and the kernel has it turned on (one clear error if not).
 Checked<void> check_io_uring(const fuse::MountConfig& config);
 

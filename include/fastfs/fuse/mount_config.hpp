@@ -44,6 +44,9 @@ struct MountConfig {
     // Requests through io_uring queues instead of /dev/fuse reads and writes (needs the fuse module's
     // enable_uring parameter on).
     bool io_uring = false;
+    // Where a daemonized mount logs: this file if set, else the journal, syslog or a default file
+    // (sys/logging.hpp, LogDestination).
+    std::filesystem::path log_file;
 };
 
 // Mounts, serves until unmounted or signalled, and unmounts. Returns the process exit code. Errors are

@@ -13,9 +13,9 @@ OPS_CASE=${1:-}
 source "$(dirname "$0")/lib.sh"
 
 case $OPS_CASE in
-type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options | messages | remount | crash_recovery) ;;
+type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options | messages | remount | crash_recovery | logs) ;;
 *)
-    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options|messages|remount|crash_recovery" >&2
+    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options|messages|remount|crash_recovery|logs" >&2
     exit 2
     ;;
 esac
@@ -283,6 +283,57 @@ case_crash_recovery() {
         expect_eq "$(findmnt -rn --mountpoint "$mnt" | wc -l)" 1 "$type: one mount, not a stack"
         check_fastfs_mount_and_unmount "$mnt" "$type after a crash"
     done
+}
+
+# Where a mount in the background logs: -o log_file=; else the journal (a stand-in socket here, which gets
+# what libsystemd sends), else syslog, else /var/log/fastfs.log. /run/systemd, /dev/log and /var/log are
+# replaced in this private namespace only.
+case_logs() {
+    local mnt=$SCRATCH/logs-mnt out
+    add_mountpoint logs-mnt
+    "$FASTFS_BINARY" "$BACKING" "$mnt" -o log_file="$SCRATCH/chosen.log" || fail "mount with log_file= exited $?"
+    umount "$mnt" && wait_daemon_gone "$mnt" || fail "umount $mnt"
+    expect_contains "$(cat "$SCRATCH/chosen.log" 2>&1)" "info: mounted $BACKING on $mnt" "log_file="
+    expect_contains "$(cat "$SCRATCH/chosen.log" 2>&1)" "info: unmounted $mnt" "log_file= at unmount"
+
+    mount -t tmpfs fastfs-ops-run /run/systemd 2>/dev/null || { mkdir -p /run/systemd && mount -t tmpfs fastfs-ops-run /run/systemd; } ||
+        cannot_set_up "a tmpfs over /run/systemd"
+    on_cleanup "umount /run/systemd"
+    if [ -e /dev/log ]; then
+        mount --bind /dev/null /dev/log || cannot_set_up "hiding /dev/log"
+        on_cleanup "umount /dev/log"
+    fi
+    mount -t tmpfs fastfs-ops-log /var/log || cannot_set_up "a tmpfs over /var/log"
+    on_cleanup "umount /var/log"
+    "$FASTFS_BINARY" "$BACKING" "$mnt" || fail "mount without journal or syslog exited $?"
+    umount "$mnt" && wait_daemon_gone "$mnt" || fail "umount $mnt"
+    expect_contains "$(cat /var/log/fastfs.log 2>&1)" "info: mounted $BACKING on $mnt" "no journal, no syslog"
+
+    mkdir -p /run/systemd/journal
+    /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+print("ready", flush=True)
+with open(sys.argv[2], "wb") as out:
+    try:
+        while True:
+            out.write(s.recv(65536) + b"\n--\n")
+            out.flush()
+    except socket.timeout:
+        pass
+' /run/systemd/journal/socket "$SCRATCH/journal.txt" >"$SCRATCH/journal.ready" &
+    local listener=$!
+    on_cleanup "kill $listener 2>/dev/null"
+    for _ in $(seq 50); do grep -q ready "$SCRATCH/journal.ready" 2>/dev/null && break; sleep 0.1; done
+    "$FASTFS_BINARY" "$BACKING" "$mnt" || fail "mount with a journal exited $?"
+    umount "$mnt" && wait_daemon_gone "$mnt" || fail "umount $mnt"
+    for _ in $(seq 50); do grep -q "unmounted" "$SCRATCH/journal.txt" 2>/dev/null && break; sleep 0.1; done
+    out=$(cat "$SCRATCH/journal.txt" 2>&1)
+    expect_contains "$out" "MESSAGE=mounted $BACKING on $mnt"$'\n'"PRIORITY=6" "the journal gets the log, its level as PRIORITY"
+    expect_contains "$out" "SYSLOG_IDENTIFIER=fastfs" "the journal entry names fastfs"
+    [ "$(grep -c "mounted $BACKING" /var/log/fastfs.log)" = 1 ] || fail "with a journal, the file got lines too"
 }
 
 "case_$OPS_CASE"
