@@ -151,9 +151,41 @@ struct fastfs_tree_progress {
 #define FASTFS_IOC_GET_STATS _IOR(FASTFS_IOCTL_MAGIC, 1, struct fastfs_stats)
 #define FASTFS_IOC_CLONE_SOURCE _IOR(FASTFS_IOCTL_MAGIC, 2, struct fastfs_clone_token)
 #define FASTFS_IOC_CLONE_INTO _IOW(FASTFS_IOCTL_MAGIC, 3, struct fastfs_clone_request)
+/* What a running mount is (`fastfs status`): for root and the user who mounted it, like the counters. The
+ * strings are NUL-terminated; a note says why a feature is off ("" when it is on). */
+#define FASTFS_STATUS_VERSION 1
+enum {
+    FASTFS_STATUS_PASSTHROUGH = 1u << 0,         /* the kernel reads and writes regular files itself */
+    FASTFS_STATUS_IO_URING = 1u << 1,            /* requests over FUSE's io_uring queues */
+    FASTFS_STATUS_WATCHING = 1u << 2,            /* outside changes to the backing reach the kernel's caches */
+    FASTFS_STATUS_WRITEBACK_CACHE = 1u << 3,     /* the kernel caches writes (-o writeback_cache) */
+    FASTFS_STATUS_ALLOW_OTHER = 1u << 4,         /* other users reach the mount */
+    FASTFS_STATUS_DEFAULT_PERMISSIONS = 1u << 5, /* the kernel checks modes and ACLs */
+};
+struct fastfs_status {
+    __u32 version; /* FASTFS_STATUS_VERSION */
+    __u32 size;    /* sizeof(struct fastfs_status) as the daemon knows it */
+    __u32 flags;   /* FASTFS_STATUS_* */
+    __u32 pid;     /* the daemon's */
+    __u64 started; /* when the daemon mounted, seconds since the epoch */
+    __u32 max_threads;
+    __u32 reserved;
+    __u64 entry_timeout_ms; /* what the kernel may cache, for the backing root's filesystem */
+    __u64 attr_timeout_ms;
+    __u64 negative_timeout_ms;
+    char fastfs_version[32];
+    char libfuse_version[32];
+    char backing[1024];
+    char passthrough_note[192];
+    char io_uring_note[192];
+    char watch_note[192];
+    char log_destination[1040]; /* "journal", "syslog", "file PATH", "stderr" */
+};
+
 /* Number 4 was the tree copy issued on the directory itself, which a read-only view did not stop: retired,
  * answered ENOTTY like any unknown command. */
 #define FASTFS_IOC_TREE_PROGRESS _IOWR(FASTFS_IOCTL_MAGIC, 5, struct fastfs_tree_progress)
 #define FASTFS_IOC_TREE_COPY _IOWR(FASTFS_IOCTL_MAGIC, 6, struct fastfs_tree_copy)
+#define FASTFS_IOC_GET_STATUS _IOR(FASTFS_IOCTL_MAGIC, 7, struct fastfs_status)
 
 #endif /* FASTFS_IOCTL_ABI_H */

@@ -50,6 +50,10 @@ void add_tools(CLI::App& app, ToolArguments& tool) {
     stats->add_option("MOUNTPOINT", tool.first, "a directory inside the fastfs mount")->required();
     stats->add_flag("--json", tool.json, "print one JSON object instead of name: value lines");
 
+    auto* status = add_tool(app, "status", "say how a fastfs mount runs: backing, versions, features, log");
+    status->add_option("MOUNTPOINT", tool.first, "a directory inside the fastfs mount")->required();
+    status->add_flag("--json", tool.json, "print one JSON object instead of name: value lines");
+
     auto* clone =
         add_tool(app, "clone", "make DST share all of SRC's blocks (reflink) or fail; never copies");
     clone->add_option("SRC", tool.first, "file (or directory, with -r) to clone")->required();
@@ -93,6 +97,7 @@ int dispatch(const CLI::App& app, const MountRequest& mount, const ToolArguments
     if (app.got_subcommand("docker-plugin"))
         return run_docker_plugin(app.get_subcommand("docker-plugin")->remaining());
     if (app.got_subcommand("stats")) return run_stats(tool.first, tool.json);
+    if (app.got_subcommand("status")) return run_status(tool.first, tool.json);
     if (app.got_subcommand("clone")) {
         if (tool.recursive) return run_tree(copy::TreeMode::kClone, tool.first, tool.second);
         return run_clone(tool.first, tool.second);

@@ -86,6 +86,8 @@ int caller_umask(fuse_req_t req);
 // The fastfs ioctls that ops::ioctl (ioctl_allowlist.cpp) lets through.
 // stats_export.cpp: FASTFS_IOC_GET_STATS.
 void export_stats(fuse_req_t req, size_t out_bufsz);
+// stats_export.cpp: FASTFS_IOC_GET_STATUS.
+void export_status(fuse_req_t req, size_t out_bufsz);
 // clone_ops.cpp: FASTFS_IOC_CLONE_SOURCE (on the source) and FASTFS_IOC_CLONE_INTO (on the destination).
 void clone_source(fuse_req_t req, fuse_file_info* fi, size_t out_bufsz);
 void clone_into(fuse_req_t req, OpenFile& destination, const void* in_buf, size_t in_bufsz);

@@ -64,6 +64,8 @@ void ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info* 
             return set_attribute<struct fsxattr>(req, fd, FS_IOC_FSSETXATTR, in_buf, in_bufsz);
         case FASTFS_IOC_GET_STATS:
             return export_stats(req, out_bufsz);
+        case FASTFS_IOC_GET_STATUS:
+            return export_status(req, out_bufsz);
         case FASTFS_IOC_CLONE_SOURCE:
             return clone_source(req, fi, out_bufsz);
         case FASTFS_IOC_CLONE_INTO:

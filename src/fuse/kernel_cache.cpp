@@ -36,16 +36,19 @@ void KernelCacheKeeper::start_watcher() {
     const std::string backing = ctx_.config.backing.string();
     if (!ctx_.config.watch_backing) {
         spdlog::info("not watching {} (no_watch_backing): outside changes show within the timeouts", backing);
+        ctx_.watch_note = "no_watch_backing";
         return;
     }
     if (!ctx_.nodes->uses_handles()) {
         spdlog::info("not watching {}: no file handles there; outside changes show within 1 s", backing);
+        ctx_.watch_note = "no file handles on the backing";
         return;
     }
     auto watcher = fs::BackingWatcher::create(*ctx_.nodes);
     if (!watcher) {
         spdlog::info("cannot watch {} for outside changes ({}); they show through the mount within 1 s",
                      backing, std::strerror(watcher.error()));
+        ctx_.watch_note = std::string("fanotify: ") + std::strerror(watcher.error());
         return;
     }
     dev_t root_dev = ctx_.nodes->root().key.dev;
@@ -54,6 +57,7 @@ void KernelCacheKeeper::start_watcher() {
             "{} cannot be watched (a btrfs subvolume, or not a local filesystem); outside changes "
             "show through the mount within 1 s",
             backing);
+        ctx_.watch_note = "a btrfs subvolume, or not a local filesystem";
         return;
     }
     ctx_.watcher = std::move(*watcher);

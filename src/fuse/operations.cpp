@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 
 #include "fastfs/sys/credentials.hpp"
 #include "handlers.hpp"
@@ -21,8 +22,9 @@ void do_not_want(fuse_conn_info* conn, std::initializer_list<uint64_t> flags) {
         fuse_unset_feature_flag(conn, flag);
 }
 
-// Passthrough wherever it can work, and one line at mount saying whether it does, and why not.
-bool negotiate_passthrough(fuse_conn_info* conn, const MountConfig& config) {
+// Passthrough wherever it can work, and one line at mount saying whether it does, and why not (kept in
+// `note` for `fastfs status`).
+bool negotiate_passthrough(fuse_conn_info* conn, const MountConfig& config, std::string& note) {
     constexpr int kCapSysAdmin = 21;
     const char* why_not = nullptr;
     if (!config.passthrough)
@@ -37,6 +39,7 @@ bool negotiate_passthrough(fuse_conn_info* conn, const MountConfig& config) {
             "namespace)";
     if (why_not != nullptr) {
         spdlog::info("passthrough off: {}; reads and writes go through fastfs", why_not);
+        note = why_not;
         return false;
     }
     fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH);
@@ -78,9 +81,15 @@ void init(void* userdata, fuse_conn_info* conn) {
         want(conn, {FUSE_CAP_WRITEBACK_CACHE});
     else
         do_not_want(conn, {FUSE_CAP_WRITEBACK_CACHE});
-    ctx.passthrough = negotiate_passthrough(conn, config);
-    if (config.io_uring && !(conn->capable_ext & FUSE_CAP_OVER_IO_URING))
+    ctx.passthrough = negotiate_passthrough(conn, config, ctx.passthrough_note);
+    ctx.io_uring = config.io_uring && (conn->capable_ext & FUSE_CAP_OVER_IO_URING);
+    if (!config.io_uring) {
+        ctx.io_uring_note = "not asked for: -o io_uring";
+    } else if (!ctx.io_uring) {
+        ctx.io_uring_note =
+            "the kernel does not offer it on this mount (enable_uring off, or before Linux 6.14)";
         spdlog::warn("io_uring: the kernel does not offer FUSE over io_uring on this mount; using /dev/fuse");
+    }
 
     conn->max_write = kMaxRequestBytes;
     conn->max_read = kMaxRequestBytes;

@@ -21,4 +21,8 @@ std::string format_stats_text(const fastfs_stats& stats);
 // One JSON object with every counter as a number, keys named like the struct fields.
 std::string format_stats_json(const fastfs_stats& stats);
 
+// `fastfs status`: "name: value" lines, or one JSON object; `read_only` as the mountpoint's statvfs says.
+std::string format_status_text(const fastfs_status& status, bool read_only);
+std::string format_status_json(const fastfs_status& status, bool read_only);
+
 }  // namespace fastfs::cli

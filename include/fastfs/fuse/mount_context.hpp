@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -222,7 +223,11 @@ struct MountContext {
     PendingNotifications notifications;
     CallerIdentities callers;
     PassthroughFiles passthrough_files;
-    bool passthrough = false;   // negotiated at INIT: regular files open in passthrough mode where they can
+    bool passthrough = false;  // negotiated at INIT: regular files open in passthrough mode where they can
+    bool io_uring = false;     // negotiated at INIT: requests come over io_uring queues
+    // Why a feature is off ("" when on), for `fastfs status`: set once, at INIT or when watching starts.
+    std::string passthrough_note, io_uring_note, watch_note;
+    std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
     bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
 
     // The timeouts for a reply about an inode on backing filesystem `dev`: the options' if given, else

@@ -36,6 +36,48 @@ TEST(CliToolsTest, StatsOnAMountPrintsCountersAndJson) {
     EXPECT_NE(json.output.find("\"clone_requests\": "), std::string::npos) << json.output;
 }
 
+// `fastfs status` says what the mount is and why a feature is off, for root and the mount's owner.
+TEST(CliToolsTest, StatusSaysHowTheMountRuns) {
+    ScratchDir backing("fastfs-cli-status");
+    std::string why;
+    auto mount =
+        FastfsMount::start(backing.path(), {"-o", "allow_other,passthrough=off,entry_timeout=5"}, &why);
+    FASTFS_REQUIRE(mount, why);
+    std::string mnt = quote(mount->path().string());
+    auto text = run_fastfs("status " + mnt);
+    ASSERT_EQ(text.exit_code, 0) << text.output;
+    auto has = [&](const std::string& line) {
+        EXPECT_NE(text.output.find(line + "\n"), std::string::npos) << line << " in:\n" << text.output;
+    };
+    has("backing:         " + fs::canonical(backing.path()).string());
+    std::string pid = ", pid " + std::to_string(mount->pid()) + "\n";
+    EXPECT_NE(text.output.find("fastfs:          " FASTFS_VERSION " (libfuse 3."), std::string::npos)
+        << text.output;
+    EXPECT_NE(text.output.find(pid), std::string::npos) << text.output;
+    has("allow_other:     yes");
+    has("passthrough:     off (passthrough=off)");
+    has("io_uring:        off (not asked for: -o io_uring)");
+    has("timeouts:        entry 5 s, attr 60 s, negative 60 s");
+    has("log:             stderr");  // FastfsMount runs it in the foreground
+
+    auto json = run_fastfs("status --json " + mnt);
+    ASSERT_EQ(json.exit_code, 0) << json.output;
+    EXPECT_NE(json.output.find("\"why_off\": \"passthrough=off\""), std::string::npos) << json.output;
+    EXPECT_NE(json.output.find("\"entry_timeout_s\": 5.0"), std::string::npos) << json.output;
+
+    // Private scratch directories: uid 1000 must reach the mount to be refused by fastfs.
+    fs::permissions(mount->path().parent_path(), fs::perms(0755));
+    fs::permissions(backing.path(), fs::perms(0755));
+    auto user = run("setpriv --reuid=1000 --regid=1000 --clear-groups " + quote(fastfs_binary()) +
+                    " status " + mnt + " 2>&1");
+    EXPECT_EQ(user.exit_code, 1) << user.output;
+    EXPECT_EQ(user.output, "fastfs: cannot read the status of " + mount->path().string() +
+                               ": it is for root and the user who mounted it\n");
+    auto elsewhere = run_fastfs("status " + quote(backing.path().string()));
+    EXPECT_EQ(elsewhere.exit_code, 1) << elsewhere.output;
+    EXPECT_NE(elsewhere.output.find("is not inside a fastfs mount"), std::string::npos) << elsewhere.output;
+}
+
 TEST(CliToolsTest, CloneInsideAnXfsMountSharesBlocks) {
     std::string why;
     auto xfs = LoopFilesystem::create(FsType::xfs, kFsBytes, &why);
