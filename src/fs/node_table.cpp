@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "fastfs/sys/credentials.hpp"
+#include "fastfs/sys/pseudo_filesystem.hpp"
 #include "fastfs/sys/syscalls.hpp"
 
 namespace fastfs::fs {
@@ -164,8 +165,21 @@ sys::Result<Entry> NodeTable::lookup(Node& parent, const char* name) {
     if (!fd) return sys::fail(fd.error());
     auto st = sys::stat_fd(fd->get());
     if (!st) return sys::fail(st.error());
+    if (st->st_dev != parent.key.dev && mount_fd_for(st->st_dev) < 0 && is_pseudo_filesystem(fd->get()))
+        return sys::fail(EACCES);
     int raw = fd->get();
     return register_node(raw, *st, share(std::move(*fd)));
+}
+
+// A pseudo filesystem mounted inside the backing tree (proc, sysfs, devtmpfs...: sys/pseudo_filesystem.hpp)
+// is not served: its files are the kernel's interfaces, which the daemon would read and write with its own
+// rights for every user (another user's /proc/PID/environ passes the daemon's ptrace check). Asked once per
+// crossing into a filesystem not seen before; a real one is remembered by register_node.
+bool NodeTable::is_pseudo_filesystem(int fd) {
+    auto pseudo = sys::pseudo_filesystem_of(sys::proc_fd_path(fd));
+    if (!pseudo || !*pseudo) return false;
+    spdlog::debug("not serving {}, a {} filesystem inside the backing tree", sys::proc_fd_path(fd), **pseudo);
+    return true;
 }
 
 sys::Result<Entry> NodeTable::lookup_without_open(int dir_fd, const char* name) {

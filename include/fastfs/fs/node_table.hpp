@@ -179,6 +179,8 @@ class NodeTable {
     // takes one lookup reference. Makes no system call.
     Node* attach(const struct stat& st, sys::Result<std::string> handle, const SharedFd& pin);
     sys::Result<sys::UniqueFd> open_by_handle(const Node& node, int flags);
+    // Whether `fd` is on a pseudo filesystem, which is not served (node_table.cpp says why).
+    static bool is_pseudo_filesystem(int fd);
     // The descriptor kept for a removed inode of `node`, if any.
     SharedFd removed_pin(const Node& node) const;
     void remember_mount_fd(dev_t dev, int fd);

@@ -13,9 +13,9 @@ OPS_CASE=${1:-}
 source "$(dirname "$0")/lib.sh"
 
 case $OPS_CASE in
-type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options | messages | remount | crash_recovery | logs) ;;
+type_fastfs | type_fuse_fastfs | helper_argument_order | fake | fstab | fstab_only_options | messages | remount | crash_recovery | logs | pseudo_inside) ;;
 *)
-    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options|messages|remount|crash_recovery|logs" >&2
+    echo "usage: $0 type_fastfs|type_fuse_fastfs|helper_argument_order|fake|fstab|fstab_only_options|messages|remount|crash_recovery|logs|pseudo_inside" >&2
     exit 2
     ;;
 esac
@@ -334,6 +334,25 @@ with open(sys.argv[2], "wb") as out:
     expect_contains "$out" "MESSAGE=mounted $BACKING on $mnt"$'\n'"PRIORITY=6" "the journal gets the log, its level as PRIORITY"
     expect_contains "$out" "SYSLOG_IDENTIFIER=fastfs" "the journal entry names fastfs"
     [ "$(grep -c "mounted $BACKING" /var/log/fastfs.log)" = 1 ] || fail "with a journal, the file got lines too"
+}
+
+# A pseudo filesystem mounted inside the backing tree is not served (the daemon would read /proc/PID/... with
+# its own rights for every user); a tmpfs there is data and is. In this private namespace only.
+case_pseudo_inside() {
+    local mnt=$SCRATCH/pseudo-mnt out
+    add_mountpoint pseudo-mnt
+    mkdir -p "$BACKING/proc-inside" "$BACKING/tmpfs-inside"
+    mount -t proc proc "$BACKING/proc-inside" || cannot_set_up "proc inside the backing"
+    on_cleanup "umount -l '$BACKING/proc-inside'"
+    mount -t tmpfs -o size=1m fastfs-ops-tmpfs "$BACKING/tmpfs-inside" || cannot_set_up "tmpfs inside the backing"
+    on_cleanup "umount -l '$BACKING/tmpfs-inside'"
+    echo data >"$BACKING/tmpfs-inside/file"
+    "$FASTFS_BINARY" "$BACKING" "$mnt" -o allow_other || fail "mount exited $?"
+    out=$(ls "$mnt/proc-inside/self" 2>&1) && fail "proc inside the backing is served: $out"
+    expect_contains "$out" "Permission denied" "proc inside the backing"
+    expect_eq "$(cat "$mnt/tmpfs-inside/file" 2>&1)" data "tmpfs inside the backing"
+    expect_eq "$(cat "$mnt/hello.txt" 2>&1)" hello "the backing itself"
+    umount "$mnt" && wait_daemon_gone "$mnt" || fail "umount $mnt"
 }
 
 "case_$OPS_CASE"
