@@ -15,6 +15,7 @@ packages=(
   xfsprogs btrfs-progs e2fsprogs util-linux                 # mkfs.*, filefrag, losetup, mount
   attr acl python3 strace                                   # test clients: getfattr/setfacl, python, strace
   dpkg-dev file                                             # dpkg-source; cpack -G DEB: dpkg-shlibdeps, file
+  lintian debootstrap                                       # the .deb's test: lintian, a fresh bookworm root
   systemd                                                   # systemd-analyze verify for the example unit
   docker.io docker-compose curl                             # container tests: dockerd, compose, plugin calls by hand
 )
