@@ -16,9 +16,9 @@ LIBFUSE=${4:?bundled or system}
 source "$(dirname "$0")/lib.sh"
 
 case $OPS_CASE in
-contents | install) ;;
+contents | root | install) ;;
 *)
-    echo "usage: $0 contents|install BUILD_DIR VERSION LIBFUSE" >&2
+    echo "usage: $0 contents|root|install BUILD_DIR VERSION LIBFUSE" >&2
     exit 2
     ;;
 esac
@@ -28,7 +28,7 @@ require_tool cpack dpkg dpkg-deb dpkg-shlibdeps file readelf
 [ -f "$BUILD_DIR/CPackConfig.cmake" ] || cannot_set_up "no CPackConfig.cmake in $BUILD_DIR"
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 
-if [ "$OPS_CASE" = install ] && [ -z "${OPS_IN_PRIVATE_NAMESPACE:-}" ]; then
+if [ "$OPS_CASE" != contents ] && [ -z "${OPS_IN_PRIVATE_NAMESPACE:-}" ]; then
     [ "$(id -u)" -eq 0 ] || cannot_set_up "needs root"
     require_tool unshare
     export OPS_IN_PRIVATE_NAMESPACE=1
@@ -58,8 +58,10 @@ build_deb() {
     echo "$dir/${built#./}"
 }
 
-deb=$(build_deb "$SCRATCH/deb") || exit 1
-expect_eq "$(basename "$deb")" "fastfs_${VERSION}_${arch}.deb" "file name of the package"
+if [ "$OPS_CASE" != root ]; then  # the root case makes no package: it may run beside mounting tests
+    deb=$(build_deb "$SCRATCH/deb") || exit 1
+    expect_eq "$(basename "$deb")" "fastfs_${VERSION}_${arch}.deb" "file name of the package"
+fi
 
 case_contents() {
     # Control fields.
@@ -228,6 +230,13 @@ expect_installed() {
         /usr/share/man/man8/fastfs-docker-plugin.8.gz /usr/share/doc/fastfs/copyright /usr/share/doc/fastfs/changelog.gz; do
         [ -f "$ROOT$path" ] || fail "$2: $path missing"
     done
+}
+
+# The fresh root alone, as its own test (ctest fixture deb_root): debootstrap's minutes run beside other
+# tests instead of inside the install case, which cpack makes run alone.
+case_root() {
+    local tarball=$BUILD_DIR/_deps/debootstrap-bookworm.tar
+    [ -f "$tarball" ] || make_root_tarball "$tarball"
 }
 
 case_install() {
