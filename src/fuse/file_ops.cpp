@@ -238,6 +238,41 @@ void write_back_kernel_pages(MountContext& ctx, fuse_ino_t ino, off_t from) {
         spdlog::debug("writing back pages of node {:#x}: {}", ino, std::strerror(-rc));
 }
 
+// CREATE and TMPFILE: makes a new file in `parent` as the caller with `make(parent's descriptor)` (with the
+// caller's umask), registers its inode, opens it for the kernel with `open_flags` and replies with its
+// entry. An `unnamed` (O_TMPFILE) file's inode stays reachable for the node table the way a removed file the
+// kernel still holds does (NodeTable::keep_removed), and its open records where it was made
+// (OpenFile::made_in).
+template <typename Make>
+void open_new_file(fuse_req_t req, fuse_ino_t parent, fuse_file_info* fi, int open_flags, bool unnamed,
+                   Make&& make) {
+    auto& ctx = context(req);
+    auto& dir_node = ctx.nodes->node(parent);
+    auto dir = ctx.nodes->path_fd(dir_node);
+    if (!dir) return reply_error(req, dir.error());
+    sys::Result<sys::UniqueFd> fd = sys::fail(EIO);
+    auto as_caller = act_as_caller(req);
+    {
+        sys::CallerUmask umask(caller_umask(req));
+        fd = make((*dir)->get());
+    }
+    if (!fd) return reply_error(req, fd.error());
+    auto entry = ctx.nodes->adopt(fd->get());
+    if (!entry) return reply_error(req, entry.error());
+    if (unnamed) {
+        if (auto path = sys::reopen(fd->get(), O_PATH))
+            ctx.nodes->keep_removed({ctx.nodes->node_id(*entry->node), entry->node->generation,
+                                     std::make_shared<const sys::UniqueFd>(std::move(*path))});
+    }
+    if (!attach(req, fi, std::move(*fd), open_flags, *entry->node)) {
+        ctx.nodes->forget(*entry->node, 1);  // the kernel never learns of this lookup
+        return;
+    }
+    if (unnamed) open_file(fi).made_in = &dir_node;
+    fuse_entry_param e = entry_param(req, *entry);
+    if (fuse_reply_create(req, &e, fi) != 0) detach(req, fi);
+}
+
 }  // namespace
 
 sys::Result<RequestFd> request_fd(fuse_req_t req, const OpenFile& file, Access access) {
@@ -281,55 +316,17 @@ void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
-    auto& ctx = context(req);
-    auto dir = ctx.nodes->path_fd(ctx.nodes->node(parent));
-    if (!dir) return reply_error(req, dir.error());
-    sys::Result<sys::UniqueFd> fd = sys::fail(EIO);
-    int flags = backing_flags(ctx, fi);
-    auto as_caller = act_as_caller(req);
-    {
-        sys::CallerUmask umask(caller_umask(req));
-        fd = sys::open_at((*dir)->get(), name, flags | O_CREAT, mode);
-    }
-    if (!fd) return reply_error(req, fd.error());
-    auto entry = ctx.nodes->adopt(fd->get());
-    if (!entry) return reply_error(req, entry.error());
-    if (!attach(req, fi, std::move(*fd), flags & ~(O_TRUNC | O_EXCL), *entry->node)) {
-        ctx.nodes->forget(*entry->node, 1);  // the kernel never learns of this lookup
-        return;
-    }
-    fuse_entry_param e = entry_param(req, *entry);
-    if (fuse_reply_create(req, &e, fi) != 0) detach(req, fi);
+    int flags = backing_flags(context(req), fi);
+    open_new_file(req, parent, fi, flags & ~(O_TRUNC | O_EXCL), false,
+                  [&](int dir) { return sys::open_at(dir, name, flags | O_CREAT, mode); });
 }
 
 // O_TMPFILE: an unnamed file in `parent`, made as the caller; linkat through the mount names it later
-// (ops::link). Having no name, its inode stays reachable for the node table the way a removed file the
-// kernel still holds does (NodeTable::keep_removed), until the kernel forgets it.
+// (ops::link).
 void tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode, fuse_file_info* fi) {
-    auto& ctx = context(req);
-    auto& dir_node = ctx.nodes->node(parent);
-    auto dir = ctx.nodes->path_fd(dir_node);
-    if (!dir) return reply_error(req, dir.error());
-    sys::Result<sys::UniqueFd> fd = sys::fail(EIO);
-    int flags = backing_flags(ctx, fi) & ~(O_TMPFILE | O_CREAT | O_TRUNC);
-    auto as_caller = act_as_caller(req);
-    {
-        sys::CallerUmask umask(caller_umask(req));
-        fd = sys::open_at((*dir)->get(), ".", flags | O_TMPFILE, mode);
-    }
-    if (!fd) return reply_error(req, fd.error());
-    auto entry = ctx.nodes->adopt(fd->get());
-    if (!entry) return reply_error(req, entry.error());
-    if (auto path = sys::reopen(fd->get(), O_PATH))
-        ctx.nodes->keep_removed({ctx.nodes->node_id(*entry->node), entry->node->generation,
-                                 std::make_shared<const sys::UniqueFd>(std::move(*path))});
-    if (!attach(req, fi, std::move(*fd), flags & ~O_EXCL, *entry->node)) {
-        ctx.nodes->forget(*entry->node, 1);
-        return;
-    }
-    open_file(fi).made_in = &dir_node;
-    fuse_entry_param e = entry_param(req, *entry);
-    if (fuse_reply_create(req, &e, fi) != 0) detach(req, fi);
+    int flags = backing_flags(context(req), fi) & ~(O_TMPFILE | O_CREAT | O_TRUNC);
+    open_new_file(req, parent, fi, flags & ~O_EXCL, true,
+                  [&](int dir) { return sys::open_at(dir, ".", flags | O_TMPFILE, mode); });
 }
 
 void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
