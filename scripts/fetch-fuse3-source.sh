@@ -52,16 +52,7 @@ if tree=$(find_unpacked); then
     exit 0
 fi
 
-# The archive the system's apt sources name for the system's own Debian release (its codename), as apt
-# itself reads them (sources.list and deb822 .sources alike): the first one, if several do.
-system_archive() {
-    local codename
-    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-    [ -n "$codename" ] || return 1
-    apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 2>/dev/null |
-        awk -v release="$codename" '$1 == release { sub("/$", "", $2); print $2; exit }' | grep .
-}
-mirror=${FASTFS_DEBIAN_MIRROR:-$(system_archive)} ||
+mirror=$("$(dirname "$0")/debian-archive.sh") ||
     die "no Debian archive found in the system's apt sources for its release; set FASTFS_DEBIAN_MIRROR"
 
 for tool in apt-get dpkg-source dpkg; do

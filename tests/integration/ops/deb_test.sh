@@ -161,16 +161,6 @@ case_contents() {
     return 0
 }
 
-# The archive the system's apt sources use for the system's own release, as scripts/fetch-fuse3-source.sh
-# finds it (FASTFS_DEBIAN_MIRROR overrides).
-system_archive() {
-    local codename
-    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-    [ -n "$codename" ] || return 1
-    apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 2>/dev/null |
-        awk -v release="$codename" '$1 == release { sub("/$", "", $2); print $2; exit }' | grep .
-}
-
 # Runs a command in the root $ROOT with a clean environment.
 in_root() {
     chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
@@ -196,7 +186,7 @@ mount_in_root() {
 make_root_tarball() {
     local tarball=$1 mirror staging=$SCRATCH/debootstrap
     require_tool debootstrap tar
-    mirror=${FASTFS_DEBIAN_MIRROR:-$(system_archive)} ||
+    mirror=$("$SOURCE_ROOT/scripts/debian-archive.sh") ||
         cannot_set_up "no Debian archive in the system's apt sources; set FASTFS_DEBIAN_MIRROR"
     log "debootstrap bookworm from $mirror into $tarball (once per build tree)"
     if ! debootstrap --variant=minbase bookworm "$staging" "$mirror" >"$SCRATCH/debootstrap.log" 2>&1; then

@@ -53,6 +53,16 @@ add_mountpoint() {
     on_cleanup_fastfs_mount "$SCRATCH/$1"
 }
 
+# Mounts $BACKING at $SCRATCH/NAME through mount(8) and an fstab line of TYPE (fastfs or fuse.fastfs), as at
+# boot; sets FSTAB_MOUNT (not in a subshell: the cleanup list lives in this shell).
+mount_from_fstab() {
+    local type=$1
+    add_mountpoint "$2"
+    FSTAB_MOUNT=$SCRATCH/$2
+    printf '%s %s %s allow_other,nofail 0 0\n' "$BACKING" "$FSTAB_MOUNT" "$type" >"$SCRATCH/fstab"
+    mount -T "$SCRATCH/fstab" "$FSTAB_MOUNT" || fail "$type: mount from fstab exited $?"
+}
+
 # What every mount made by this suite must look like, used through the mount, then unmounted cleanly.
 check_fastfs_mount_and_unmount() {
     local mnt=$1 what=$2
@@ -235,10 +245,8 @@ case_remount() {
     mount -t tmpfs -o size=1m fastfs-ops-native "$native" || cannot_set_up "a tmpfs to compare with"
     on_cleanup "umount '$native'"
     for type in fastfs fuse.fastfs; do
-        add_mountpoint "m-$type"
-        mnt=$SCRATCH/m-$type
-        printf '%s %s %s allow_other,nofail 0 0\n' "$BACKING" "$mnt" "$type" >"$SCRATCH/fstab"
-        mount -T "$SCRATCH/fstab" "$mnt" || fail "$type: mount exited $?"
+        mount_from_fstab "$type" "m-$type"
+        mnt=$FSTAB_MOUNT
         pid=$(fastfs_pids_for "$mnt")
         # mount.fuse3 adds dev,suid for root, at mount and at remount alike: nosuid must be as it was.
         suid_before=$(findmnt -rn -o OPTIONS --mountpoint "$mnt" | grep -c nosuid)
@@ -268,10 +276,8 @@ case_remount() {
 case_crash_recovery() {
     local mnt type pid out
     for type in fastfs fuse.fastfs; do
-        add_mountpoint "c-$type"
-        mnt=$SCRATCH/c-$type
-        printf '%s %s %s allow_other,nofail 0 0\n' "$BACKING" "$mnt" "$type" >"$SCRATCH/fstab"
-        mount -T "$SCRATCH/fstab" "$mnt" || fail "$type: mount exited $?"
+        mount_from_fstab "$type" "c-$type"
+        mnt=$FSTAB_MOUNT
         pid=$(fastfs_pids_for "$mnt")
         [ -n "$pid" ] || fail "$type: no daemon"
         kill -KILL "$pid"
