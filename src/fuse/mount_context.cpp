@@ -4,6 +4,8 @@
 
 #include "fastfs/fuse/mount_context.hpp"
 
+#include <malloc.h>
+
 namespace fastfs::fuse {
 
 namespace {
@@ -120,6 +122,19 @@ CacheTimeouts MountContext::timeouts_for(dev_t dev) {
     const CacheTimeouts& fallback = watched ? kWatchedTimeouts : kUnwatchedTimeouts;
     return {config.entry_timeout.value_or(fallback.entry), config.attr_timeout.value_or(fallback.attr),
             config.negative_timeout.value_or(fallback.negative)};
+}
+
+void MemoryReturn::after_forgets(size_t nodes_now) {
+    size_t reference = reference_.load(std::memory_order_relaxed);
+    if (nodes_now > reference) {
+        reference_.compare_exchange_strong(reference, nodes_now, std::memory_order_relaxed);
+        return;
+    }
+    // One thread trims per kShrink forgotten nodes; the others go on.
+    if (reference - nodes_now < kShrink ||
+        !reference_.compare_exchange_strong(reference, nodes_now, std::memory_order_relaxed))
+        return;
+    ::malloc_trim(0);
 }
 
 }  // namespace fastfs::fuse

@@ -180,16 +180,20 @@ void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     fuse_reply_entry(req, &negative);
 }
 
+// The request is gone once answered: the mount's state is taken from it first.
 void forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
-    context(req).nodes->forget(node_of(req, ino), nlookup);
+    auto& ctx = context(req);
+    ctx.nodes->forget(node_of(req, ino), nlookup);
     fuse_reply_none(req);
+    ctx.memory.after_forgets(ctx.nodes->node_count());
 }
 
 void forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data* forgets) {
-    auto& nodes = *context(req).nodes;
+    auto& ctx = context(req);
     for (size_t i = 0; i < count; ++i)
-        nodes.forget(nodes.node(forgets[i].ino), forgets[i].nlookup);
+        ctx.nodes->forget(ctx.nodes->node(forgets[i].ino), forgets[i].nlookup);
     fuse_reply_none(req);
+    ctx.memory.after_forgets(ctx.nodes->node_count());
 }
 
 void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
