@@ -10,9 +10,13 @@
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "fastfs/docker_plugin/server.hpp"
 #include "fastfs/docker_plugin/system_mounts.hpp"
@@ -24,6 +28,7 @@ namespace fastfs::docker_plugin {
 namespace fs = std::filesystem;
 namespace {
 
+using Clock = std::chrono::steady_clock;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
@@ -34,6 +39,7 @@ struct Settings {
     std::string run_dir = "/run/fastfs-docker-plugin";
     std::string fastfs;  // default: found next to this program
     std::string log_level = "info";
+    double wait_seconds = 10;
 };
 
 constexpr const char* kFooter = R"(
@@ -144,21 +150,60 @@ std::expected<Paths, std::string> resolve(const Settings& settings) {
 }
 
 // Only one plugin may use a state directory and a run directory: a second one would tear down the first
-// one's mounts as leftovers, and the two would overwrite each other's volume list.
+// one's mounts as leftovers, and the two would overwrite each other's volume list. The holder writes its pid
+// into the lock file, so that a refusal can name it. A plugin that was just told to stop may take a moment
+// to exit (it finishes the requests in flight), and a restart right after the stop (a script, or an
+// operator without systemd) must not fail for that: the new one waits up to `wait` for the lock.
 class DirectoryLock {
   public:
-    static std::expected<DirectoryLock, std::string> take(const fs::path& dir) {
+    static std::expected<DirectoryLock, std::string> take(const fs::path& dir, Clock::time_point deadline,
+                                                          std::chrono::milliseconds wait) {
         fs::path file = dir / ".lock";
         auto fd = sys::open_at(AT_FDCWD, file.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
         if (!fd) return std::unexpected(file.string() + ": " + errno_message(fd.error()));
-        if (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0)
-            return std::unexpected(errno == EWOULDBLOCK ? "another fastfs-docker-plugin uses " + dir.string()
-                                                        : file.string() + ": " + errno_message(errno));
+        bool said = false;
+        while (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
+            if (errno != EWOULDBLOCK) return std::unexpected(file.string() + ": " + errno_message(errno));
+            auto holder = holder_of(fd->get());
+            if (Clock::now() >= deadline) {
+                std::string who = holder ? " (pid " + std::to_string(*holder) + ")" : "";
+                std::string waited =
+                    wait.count() > 0 ? "; waited " + format_seconds(wait) + " for it to exit" : "";
+                return std::unexpected("another fastfs-docker-plugin" + who + " uses " + dir.string() +
+                                       waited);
+            }
+            if (!said) {
+                spdlog::info("waiting up to {} for the fastfs-docker-plugin{} that uses {} to exit",
+                             format_seconds(wait), holder ? " (pid " + std::to_string(*holder) + ")" : "",
+                             dir.string());
+                said = true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        std::string pid = std::to_string(::getpid()) + "\n";
+        if (::ftruncate(fd->get(), 0) != 0 || !sys::pwrite_full(fd->get(), pid.data(), pid.size(), 0))
+            spdlog::warn("{}: cannot record this plugin's pid in it", file.string());
         return DirectoryLock(std::move(*fd));
     }
 
   private:
     explicit DirectoryLock(sys::UniqueFd fd) : fd_(std::move(fd)) {}
+
+    // The pid the holder wrote, if it did (a plugin that has just taken the lock may not have yet).
+    static std::optional<long> holder_of(int fd) {
+        char buf[32] = {};
+        ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+        if (n <= 0) return std::nullopt;
+        char* end = nullptr;
+        long pid = std::strtol(buf, &end, 10);
+        if (pid <= 0 || end == buf || (*end != '\n' && *end != '\0')) return std::nullopt;
+        return pid;
+    }
+    static std::string format_seconds(std::chrono::milliseconds duration) {
+        auto ms = duration.count();
+        return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+    }
+
     sys::UniqueFd fd_;  // the lock goes with the descriptor
 };
 
@@ -186,13 +231,20 @@ int start(const Settings& settings) {
         return fail("must run as root: it mounts filesystems and Docker talks to it as root");
     auto paths = resolve(settings);
     if (!paths) return fail(paths.error());
+    // Declared first, so released last: after everything else of this plugin is gone.
+    std::optional<DirectoryLock> state_lock, run_lock;
     Plugin plugin;
     plugin.mounts.emplace(SystemMountsConfig{paths->run_dir, paths->fastfs});
     if (auto prepared = plugin.mounts->prepare(); !prepared) return fail(prepared.error());
-    auto state_lock = DirectoryLock::take(paths->state_file.parent_path());
-    if (!state_lock) return fail(state_lock.error());
-    auto run_lock = DirectoryLock::take(paths->run_dir);
-    if (!run_lock) return fail(run_lock.error());
+    // One deadline for both locks: a plugin that is exiting holds both and lets go of them together.
+    auto wait = std::chrono::milliseconds(std::llround(settings.wait_seconds * 1000));
+    auto deadline = Clock::now() + wait;
+    auto state_locked = DirectoryLock::take(paths->state_file.parent_path(), deadline, wait);
+    if (!state_locked) return fail(state_locked.error());
+    state_lock.emplace(std::move(*state_locked));
+    auto run_locked = DirectoryLock::take(paths->run_dir, deadline, wait);
+    if (!run_locked) return fail(run_locked.error());
+    run_lock.emplace(std::move(*run_locked));
     raise_descriptor_limit();
     check_reflinks(paths->data_root);
     auto served = serve(paths->socket, [&] { return start_driver(*paths, plugin); });
@@ -221,6 +273,12 @@ void add_options(CLI::App& app, Settings& settings) {
     app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error or off")
         ->capture_default_str()
         ->type_name("LEVEL");
+    app.add_option("--wait", settings.wait_seconds,
+                   "how long to wait for a plugin that uses the same state or run directory to exit (a "
+                   "restart right after a stop), before refusing to start")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3600.0))
+        ->type_name("SECONDS");
 }
 
 }  // namespace

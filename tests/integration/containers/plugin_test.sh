@@ -249,11 +249,25 @@ case_restarts() {
     [ -f "$XFS/volumes/vol/data" ] || fail "the volume's data went"
 
     # The plugin restarts; the fastfs mount and the container go on; a new plugin takes the mount over.
+    dk volume create -d fastfs idle >/dev/null || fail "create idle"
     stop_plugin TERM
     expect_eq "$(plugin_fastfs_mounts | wc -l)" 1 "fastfs mounts while the plugin is down"
     dk exec c1 sh -c 'echo during >/v/during' || fail "writing while the plugin is down"
+    # What Docker shows while the plugin is down (docs/containers.md, "When the plugin is down"): the volumes
+    # are still listed, in use or not; a new container fails with the socket's dial error for both.
+    out=$(dk volume ls --format '{{.Driver}} {{.Name}}' 2>&1)
+    log "docker volume ls while the plugin is down: $(echo "$out" | tr '\n' '|')"
+    expect_eq "$(echo "$out" | sort | tr '\n' '|')" "fastfs idle|fastfs vol|" "docker volume ls while the plugin is down"
+    for name in vol idle; do
+        out=$(run_container -v $name:/v -- true 2>&1) && fail "a new container got $name while the plugin was down"
+        log "docker run -v $name:/v while the plugin is down: $out"
+        expect_contains "$out" "dial unix $PLUGIN_SOCKET: connect: no such file or directory" \
+            "docker run -v $name while the plugin is down"
+    done
     start_plugin
     grep -q "taking over the live mount" "$SCRATCH/plugin.log" || fail "the new plugin did not take over the mount"
+    expect_eq "$(dk volume ls --format '{{.Name}}' | sort | tr '\n' ' ')" "idle vol " "docker volume ls once the plugin is back"
+    dk volume rm idle >/dev/null || fail "removing idle"
     expect_eq "$(run_container -v vol:/v -- cat /v/during)" during "a second container through the new plugin"
     expect_eq "$(plugin_fastfs_mounts | wc -l)" 1 "fastfs mounts after the plugin restart"
     dk rm -f c1 >/dev/null
@@ -288,6 +302,29 @@ case_restarts() {
     [ -e "$XFS/volumes/vol" ] && fail "vol's directory is still there"
     expect_eq "$(plugin_fastfs_mounts)" "" "fastfs mounts after the removal"
     wait_no_fastfs_daemon || fail "fastfs daemon left after the removal"
+
+    # dockerd started while the plugin is down (a boot where the plugin comes up late, say): Docker does not
+    # know the driver, lists none of its volumes, and `-v NAME:` silently makes a new local volume of that
+    # name, which then hides the fastfs one; naming the driver makes the run fail instead.
+    dk volume create -d fastfs late >/dev/null || fail "create late"
+    stop_plugin TERM
+    kill "$DOCKERD_PID"
+    wait "$DOCKERD_PID"
+    DOCKERD_PID=
+    start_dockerd
+    expect_eq "$(dk volume ls --format '{{.Driver}} {{.Name}}' 2>&1)" "" "docker volume ls, dockerd started without the plugin"
+    out=$(run_container --mount type=volume,src=late,dst=/v,volume-driver=fastfs -- true 2>&1) &&
+        fail "a container got a fastfs volume with the plugin down"
+    log "docker run --mount ...,volume-driver=fastfs, dockerd started without the plugin: $out"
+    # Docker 20.10's CLI takes the missing driver for a missing image, and tries to pull it.
+    expect_contains "$out" "Unable to find image '$IMAGE' locally" "docker run naming the driver while the plugin is down"
+    run_container -v late:/v -- true || fail "docker run -v late:/v without the plugin (Docker makes a local volume)"
+    expect_eq "$(dk volume ls --format '{{.Driver}} {{.Name}}' 2>&1)" "local late" "volumes after docker run -v late:/v"
+    start_plugin
+    expect_eq "$(dk volume ls --format '{{.Driver}} {{.Name}}' 2>&1)" "local late" "volumes once the plugin is back"
+    dk volume rm late >/dev/null || fail "removing the local volume late"
+    expect_eq "$(dk volume ls --format '{{.Driver}} {{.Name}}' 2>&1)" "fastfs late" "volumes once the local one is gone"
+    dk volume rm late >/dev/null || fail "removing the fastfs volume late"
 }
 
 # The fastfs daemon killed under a running container, then the plugin and the daemon killed together.
