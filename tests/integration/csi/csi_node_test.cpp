@@ -367,28 +367,34 @@ TEST_F(CsiNodeTest, ConflictingPublishesAreRefused) {
     EXPECT_FALSE(fs::exists(volume_dir("pv-shared")));
 }
 
-// kill -9 and start again: published targets keep working, and unpublish still cleans up.
+// kill -9 and start again: published targets keep working, one whose bind was lost is bound again before
+// the driver serves, and unpublish still cleans up.
 TEST_F(CsiNodeTest, RestartKeepsPublishedVolumes) {
     auto models = target("pod-7", "models");
-    ASSERT_TRUE(publish(publish_request("csi-clone-7", models,
-                                        {{"backing", "models"}, {"mode", "clone"}, {"source", "llama/v2"}}))
-                    .ok());
+    auto request = publish_request("csi-clone-7", models,
+                                   {{"backing", "models"}, {"mode", "clone"}, {"source", "llama/v2"}});
+    ASSERT_TRUE(publish(request).ok());
+    auto lost = target("pod-7", "lost");
+    ASSERT_TRUE(
+        publish(publish_request("csi-scratch-7", lost, {{"backing", "models"}, {"mode", "scratch"}})).ok());
     write_text(models / "before", "1");
+    write_text(lost / "kept", "k");
     stop_driver(SIGKILL);
     EXPECT_TRUE(fs::exists(socket())) << "the killed driver leaves its socket: the new one must replace it";
+    ASSERT_EQ(::umount2(lost.c_str(), 0), 0);  // the bind is gone while no driver runs
     start_driver();
     EXPECT_EQ(read_text(models / "before"), "1");
     write_text(models / "after", "2");
     EXPECT_EQ(read_text(volume_dir("csi-clone-7") / "after"), "2");
-    auto request = publish_request("csi-clone-7", models,
-                                   {{"backing", "models"}, {"mode", "clone"}, {"source", "llama/v2"}});
+    EXPECT_EQ(read_text(lost / "kept"), "k") << "bound again at start";
     auto retried = publish(request);
-    EXPECT_TRUE(retried.ok()) << "kubelet's retry after the restart: " << retried.error_code() << " "
-                              << retried.error_message();
+    EXPECT_TRUE(retried.ok()) << "kubelet's retry after the restart: " << retried.error_message();
     EXPECT_EQ(read_text(models / "after"), "2") << "the retry must not clone again";
-    auto unpublished = unpublish("csi-clone-7", models);
-    ASSERT_TRUE(unpublished.ok()) << unpublished.error_code() << " " << unpublished.error_message();
-    EXPECT_FALSE(fs::exists(volume_dir("csi-clone-7")));
+    for (const auto& [id, path] : {std::pair{"csi-clone-7", models}, {"csi-scratch-7", lost}}) {
+        auto unpublished = unpublish(id, path);
+        ASSERT_TRUE(unpublished.ok()) << unpublished.error_message();
+        EXPECT_FALSE(fs::exists(volume_dir(id)));
+    }
     EXPECT_TRUE(mounts_below(kubelet_).empty());
 }
 
@@ -410,6 +416,18 @@ TEST_F(CsiNodeTest, DeadFastfsMountIsMountedAgain) {
     EXPECT_TRUE(fs::is_directory(first)) << "the scratch target is bound again from the new mount";
     ASSERT_TRUE(unpublish("csi-c8", second).ok());
     ASSERT_TRUE(unpublish("csi-s8", first).ok());
+}
+
+// Backings are checked when the driver starts: a pseudo filesystem or a missing directory is refused.
+TEST(CsiDriverStart, RefusesBadBackings) {
+    for (const auto& [backing, words] : {std::pair{"proc=/proc", "pseudo filesystem"},
+                                         {"gone=/nonexistent/dir", "not a directory"},
+                                         {"../x=/tmp", "expected NAME=DIR"}}) {
+        auto r = run(std::string(FASTFS_CSI_BINARY_PATH) +
+                     " --endpoint unix:///nonexistent/csi.sock --backing " + shell_quote(backing));
+        EXPECT_EQ(r.exit_code, 1) << r.output;
+        EXPECT_NE(r.output.find(words), std::string::npos) << r.output;
+    }
 }
 
 }  // namespace
