@@ -430,5 +430,12 @@ TEST(CsiDriverStart, RefusesBadBackings) {
     }
 }
 
+// `fastfs csi ...` is the driver, run from beside fastfs.
+TEST(CsiDriverStart, ReachableAsFastfsCsi) {
+    auto r = run(fastfs_binary() + " csi --version");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("fastfs-csi " FASTFS_VERSION), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace fastfs::test
