@@ -16,7 +16,9 @@ set(CPACK_PACKAGE_DESCRIPTION
     "mount with copy_file_range (as cp does) become reflinks on XFS and btrfs, or extent-aware sparse\n"
     "copies elsewhere. Includes the mount.fastfs helper for fstab and systemd, the fastfs stats,\n"
     "clone and copy tools, and fastfs-docker-plugin, a Docker volume plugin (with its systemd unit) whose\n"
-    "volumes on one filesystem share one fastfs mount, so copies between them are reflinks too.")
+    "volumes on one filesystem share one fastfs mount, so copies between them are reflinks too, and\n"
+    "fastfs-csi, a Kubernetes CSI node driver whose volumes are reflink clones, views or scratch\n"
+    "directories of the node's backing directories.")
 string(JOIN "" CPACK_PACKAGE_DESCRIPTION ${CPACK_PACKAGE_DESCRIPTION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
