@@ -73,7 +73,9 @@ set(CPACK_PACKAGE_DESCRIPTION
     "Includes the mount.fastfs helper for fstab and systemd, the fastfs stats,\n"
     "clone and copy tools, and fastfs-docker-plugin, a Docker volume plugin (with\n"
     "its systemd unit) whose volumes on one filesystem share one fastfs mount, so\n"
-    "copies between them are reflinks too.")
+    "copies between them are reflinks too, and fastfs-csi, a Kubernetes CSI node\n"
+    "driver whose volumes are reflink clones, views or scratch directories of the\n"
+    "node's backing directories.")
 string(JOIN "" CPACK_PACKAGE_DESCRIPTION ${CPACK_PACKAGE_DESCRIPTION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)

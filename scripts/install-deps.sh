@@ -12,6 +12,7 @@ packages=(
   meson liburing-dev libnuma-dev debian-archive-keyring     # building libfuse from Debian's source
   libcpp-httplib-dev nlohmann-json3-dev                     # the Docker volume plugin's HTTP and JSON
   libsystemd-dev                                            # logging to the journal
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # the CSI driver's gRPC (1.51, protobuf 3.21)
   xfsprogs btrfs-progs e2fsprogs util-linux                 # mkfs.*, filefrag, losetup, mount
   attr acl python3 strace                                   # test clients: getfattr/setfacl, python, strace
   dpkg-dev file                                             # dpkg-source; cpack -G DEB: dpkg-shlibdeps, file

@@ -79,6 +79,9 @@ void add_tools(CLI::App& app, ToolArguments& tool) {
         add_tool(app, "docker-plugin", "run the Docker volume plugin (fastfs-docker-plugin --help)");
     plugin->prefix_command();
     plugin->set_help_flag();
+    auto* csi = add_tool(app, "csi", "run the Kubernetes CSI node driver (fastfs-csi --help)");
+    csi->prefix_command();
+    csi->set_help_flag();
 }
 
 copy::TreeMode tree_mode(copy::ReflinkMode reflink) {
@@ -96,6 +99,7 @@ copy::TreeMode tree_mode(copy::ReflinkMode reflink) {
 int dispatch(const CLI::App& app, const MountRequest& mount, const ToolArguments& tool) {
     if (app.got_subcommand("docker-plugin"))
         return run_docker_plugin(app.get_subcommand("docker-plugin")->remaining());
+    if (app.got_subcommand("csi")) return run_csi_driver(app.get_subcommand("csi")->remaining());
     if (app.got_subcommand("stats")) return run_stats(tool.first, tool.json);
     if (app.got_subcommand("status")) return run_status(tool.first, tool.json);
     if (app.got_subcommand("clone")) {

@@ -64,8 +64,8 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
         text += fmt::format("  {:<24}accepted from mount(8), fstab and systemd; ignored\n", name);
     text += R"(Any other option is an error.
 
-A BACKING directory named stats, clone, copy or docker-plugin must be written as ./stats (the words name
-the tools).
+A BACKING directory named stats, clone, copy, docker-plugin or csi must be written as ./stats (the words
+name the tools).
 
 Exit status: 0 success, 1 failure (paths, permissions, kernel), 2 command-line error.)";
     return text;

@@ -1,5 +1,6 @@
-// `fastfs docker-plugin ARGS...`: runs the Docker volume plugin, a separate program installed with fastfs
-// (fastfs-docker-plugin), so that the FUSE daemon itself links no HTTP or JSON library.
+// `fastfs docker-plugin ARGS...` and `fastfs csi ARGS...`: run the Docker volume plugin and the Kubernetes
+// CSI driver, separate programs installed with fastfs (fastfs-docker-plugin, fastfs-csi), so that the FUSE
+// daemon itself links no HTTP, JSON or gRPC library.
 #pragma once
 
 #include <string>
@@ -7,7 +8,9 @@
 
 namespace fastfs::cli {
 
-// Replaces this process by fastfs-docker-plugin with `args`; returns an exit code only if that fails.
+// Replace this process by fastfs-docker-plugin (fastfs-csi) with `args`; return an exit code only if that
+// fails.
 int run_docker_plugin(const std::vector<std::string>& args);
+int run_csi_driver(const std::vector<std::string>& args);
 
 }  // namespace fastfs::cli

@@ -95,11 +95,19 @@ case_contents() {
         ./usr/share/man/man8/mount.fastfs.8.gz ./usr/share/man/man8/fastfs-docker-plugin.8.gz \
         ./usr/share/doc/fastfs/copyright ./usr/share/doc/fastfs/changelog.gz \
         ./usr/share/doc/fastfs/operations.md ./usr/share/doc/fastfs/containers.md \
-        ./usr/share/doc/fastfs/consistency.md \
+        ./usr/share/doc/fastfs/consistency.md ./usr/share/doc/fastfs/kubernetes.md \
         ./usr/share/doc/fastfs/examples/mnt-fast.mount ./usr/sbin/fastfs-docker-plugin \
         ./usr/lib/systemd/system/fastfs-docker-plugin.service; do
         grep -qx -- "$path" "$SCRATCH/contents" || fail "package lacks $path"
     done
+    # fastfs-csi is built unless gRPC is missing outside CI (src/csi/CMakeLists.txt).
+    HAVE_CSI=false
+    [ -x "$BUILD_DIR/fastfs-csi" ] && HAVE_CSI=true
+    if $HAVE_CSI; then
+        for path in ./usr/sbin/fastfs-csi ./usr/share/man/man8/fastfs-csi.8.gz; do
+            grep -qx -- "$path" "$SCRATCH/contents" || fail "package lacks $path"
+        done
+    fi
     grep -Eq '(^|/)(build[^/]*|_CPack_Packages|var/tmp|work)/' "$SCRATCH/contents" &&
         fail "package holds build paths: $(grep -E '(build|_CPack|var/tmp|work)/' "$SCRATCH/contents" | head -3)"
     grep -Eq '\.(a|h|hpp)$|gtest|_test$' "$SCRATCH/contents" &&
@@ -142,6 +150,13 @@ case_contents() {
         "packaged fastfs docker-plugin finds the plugin in ../sbin"
     expect_eq "$(sed -n 's/^ExecStart=//p' "$root/usr/lib/systemd/system/fastfs-docker-plugin.service")" \
         /usr/sbin/fastfs-docker-plugin "packaged unit's ExecStart"
+    # The Kubernetes CSI driver: runnable, also as `fastfs csi`.
+    if $HAVE_CSI; then
+        csi_version=$("$root/usr/sbin/fastfs-csi" --version 2>&1) || fail "packaged fastfs-csi --version exited $?"
+        expect_contains "$csi_version" "$VERSION" "packaged fastfs-csi --version"
+        expect_contains "$("$root/usr/bin/fastfs" csi --version 2>&1)" "fastfs-csi $VERSION" \
+            "packaged fastfs csi finds the driver in ../sbin"
+    fi
     # The packaged helper in a fake run (-f): parses like mount(8) calls it and finds a fastfs to run.
     helper_output=$(PATH="$root/usr/bin:$PATH" "$root/sbin/mount.fastfs" /backing /mnt/fast -fv -o rw,allow_other 2>&1) ||
         fail "packaged mount.fastfs -fv exited $?"
