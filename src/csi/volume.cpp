@@ -7,6 +7,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kKubeletPrefix = "csi.storage.k8s.io/";
+// kubelet's mark of an inline (ephemeral) volume, with podInfoOnMount: "true", or "false" for a PV.
+constexpr std::string_view kEphemeralKey = "csi.storage.k8s.io/ephemeral";
 
 std::optional<std::string> attribute(const std::map<std::string, std::string>& attributes,
                                      const std::string& key) {
@@ -95,6 +97,15 @@ Reply<VolumeSpec> parse_volume_context(const std::map<std::string, std::string>&
     auto readonly_attribute = parse_readonly(attribute(attributes, "readOnly"));
     if (!readonly_attribute) return std::unexpected(readonly_attribute.error());
     spec.readonly = readonly || *readonly_attribute;
+    // Any pod author can write an inline volume; only an administrator makes a PersistentVolume. A writable
+    // view writes the shared backing itself (the model cache every pod clones), so inline volumes get it
+    // only read-only; clones and scratch directories are the pod's own.
+    if (spec.mode == Mode::view && !spec.readonly &&
+        attribute(attributes, std::string(kEphemeralKey)) == "true")
+        return refuse(
+            Code::invalid_argument,
+            "mode=view: an inline volume may view a backing only read-only (readOnly=true); a writable "
+            "view needs a PersistentVolume made by an administrator");
     return spec;
 }
 

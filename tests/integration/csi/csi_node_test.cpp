@@ -160,7 +160,7 @@ class CsiNodeTest : public ::testing::Test {
         return dir / "mount";
     }
 
-    // NodePublishVolume as kubelet sends it for an inline ephemeral volume with podInfoOnMount.
+    // NodePublishVolume as kubelet sends it with podInfoOnMount: for an inline ephemeral volume, or a PV.
     v1::NodePublishVolumeRequest publish_request(const std::string& volume_id, const fs::path& target_path,
                                                  std::map<std::string, std::string> attributes,
                                                  bool readonly = false) {
@@ -175,7 +175,9 @@ class CsiNodeTest : public ::testing::Test {
         attributes.emplace("csi.storage.k8s.io/pod.namespace", "default");
         attributes.emplace("csi.storage.k8s.io/pod.uid", "3f2a");
         attributes.emplace("csi.storage.k8s.io/serviceAccount.name", "default");
-        attributes.emplace("csi.storage.k8s.io/ephemeral", "true");
+        // Volume IDs made up by these tests for PersistentVolumes start with "pv-"; kubelet says false for
+        // those.
+        attributes.emplace("csi.storage.k8s.io/ephemeral", volume_id.starts_with("pv-") ? "false" : "true");
         request.mutable_volume_context()->insert(attributes.begin(), attributes.end());
         return request;
     }
@@ -322,12 +324,18 @@ TEST_F(CsiNodeTest, BadRequestsGetTheSpecsCodes) {
     expect({{"backing", "models"}, {"mode", "copy-ish"}, {"source", "llama"}}, StatusCode::INVALID_ARGUMENT);
     expect({{"backing", "models"}, {"source", "llama"}}, StatusCode::INVALID_ARGUMENT);  // no mode
     expect({{"backing", "models"}, {"mode", "clone"}}, StatusCode::INVALID_ARGUMENT);    // no source
-    expect({{"backing", "models"}, {"mode", "view"}, {"source", "../outside"}}, StatusCode::INVALID_ARGUMENT);
-    expect({{"backing", "models"}, {"mode", "view"}, {"source", "/etc"}}, StatusCode::INVALID_ARGUMENT);
-    expect({{"backing", "models"}, {"mode", "view"}, {"source", "escape"}}, StatusCode::INVALID_ARGUMENT);
-    expect({{"backing", "models"}, {"mode", "view"}, {"source", "llama/nothing"}}, StatusCode::NOT_FOUND);
+    expect({{"backing", "models"}, {"mode", "view"}, {"source", "../outside"}, {"readOnly", "true"}},
+           StatusCode::INVALID_ARGUMENT);
+    expect({{"backing", "models"}, {"mode", "view"}, {"source", "/etc"}, {"readOnly", "true"}},
+           StatusCode::INVALID_ARGUMENT);
+    expect({{"backing", "models"}, {"mode", "view"}, {"source", "escape"}, {"readOnly", "true"}},
+           StatusCode::INVALID_ARGUMENT);
+    expect({{"backing", "models"}, {"mode", "view"}, {"source", "llama/nothing"}, {"readOnly", "true"}},
+           StatusCode::NOT_FOUND);
     expect({{"backing", "models"}, {"mode", "view"}, {"source", "llama"}, {"colour", "red"}},
            StatusCode::INVALID_ARGUMENT);
+    // Any pod author writes inline volumes: a writable view of the shared backing needs a PV.
+    expect({{"backing", "models"}, {"mode", "view"}, {"source", "llama"}}, StatusCode::INVALID_ARGUMENT);
 
     auto request = publish_request("csi-bad", t, {{"backing", "models"}, {"mode", "scratch"}});
     request.mutable_volume_capability()->mutable_block();

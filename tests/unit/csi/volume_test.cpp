@@ -58,6 +58,21 @@ TEST(VolumeContext, EachMistakeIsInvalidArgumentWithOneLine) {
     }
 }
 
+// Any pod author can write an inline volume: a writable view of the shared backing only through a PV.
+TEST(VolumeContext, InlineViewsAreReadOnly) {
+    std::map<std::string, std::string> inline_view{{"backing", "models"},
+                                                   {"mode", "view"},
+                                                   {"source", "llama"},
+                                                   {"csi.storage.k8s.io/ephemeral", "true"}};
+    auto refused = parse_volume_context(inline_view, false, kBackings);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Code::invalid_argument);
+    EXPECT_NE(refused.error().message.find("only read-only"), std::string::npos) << refused.error().message;
+    EXPECT_TRUE(parse_volume_context(inline_view, true, kBackings));
+    inline_view["csi.storage.k8s.io/ephemeral"] = "false";  // a PersistentVolume
+    EXPECT_TRUE(parse_volume_context(inline_view, false, kBackings));
+}
+
 TEST(VolumeId, OnePathComponent) {
     EXPECT_TRUE(valid_volume_id("csi-4f1c0e"));
     EXPECT_TRUE(valid_volume_id("pv.models_1"));
