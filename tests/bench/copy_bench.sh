@@ -299,6 +299,51 @@ tree_case() {
     printf '%-44s %-22s %-10s %-10s %s\n' "$label" "${runs[*]}" "$TREE_BEST" "$cold" "$TREE_LAST_SHARED"
 }
 
+# (e) what a pod waits for with the CSI driver instead of an init container's copy: kubelet's
+# NodePublishVolume of an inline clone volume of the model tree, from the call to its answer (the driver
+# clones the tree in its backing's fastfs mount and binds it onto the target), REPS times, each followed by
+# a NodeUnpublishVolume, which removes the clone. The driver's first publish also mounts fastfs over the
+# backing: a warm-up, not counted.
+csi_case() {
+    local label=$1 backing=$2 csi_bin client dir runs=() ms i
+    csi_bin=${FASTFS_CSI_BINARY:-$REPO/build/fastfs-csi}
+    client=${FASTFS_CSI_CLIENT:-$REPO/build/tests/integration/csi/fastfs_csi_client}
+    TREE_BEST=0
+    if [[ ! -x $csi_bin || ! -x $client ]]; then
+        printf '%-44s %s\n' "$label" "n/a: no fastfs-csi or its test client in the build"
+        return 0
+    fi
+    dir=$BENCH_WORK_DIR/csi
+    mkdir -p "$dir/state" "$dir/mounts" "$dir/targets"
+    "$csi_bin" --endpoint "unix://$dir/csi.sock" --state-dir "$dir/state" --mount-root "$dir/mounts" \
+        --backing "models=$backing" --fastfs "$FASTFS_BIN" >"$dir/driver.log" 2>&1 &
+    local driver=$!
+    for _ in $(seq 100); do [[ -S $dir/csi.sock ]] && break; sleep 0.05; done
+    # kubelet makes the pod's volume directory; the driver makes the target inside it.
+    publish() {
+        mkdir -p "$dir/targets/$1"
+        FASTFS_CSI_CLIENT_TIME=1 "$client" "$dir/csi.sock" publish "bench-$1" "$dir/targets/$1/mount" \
+            backing=models mode=clone source=model
+    }
+    unpublish() { "$client" "$dir/csi.sock" unpublish "bench-$1" "$dir/targets/$1/mount"; }
+    { publish warmup >/dev/null && unpublish warmup; } || echo "$label: the warm-up publish failed ($dir/driver.log)"
+    local weights=$backing/.fastfs-csi/volumes/bench-1/weights/model-00000.safetensors
+    TREE_LAST_SHARED="-"
+    for ((i = 1; i <= REPS; i++)); do
+        sync
+        ms=$(publish "$i") || ms=FAILED
+        runs+=("${ms%.*}")
+        if [[ $i == 1 && -f $weights ]]; then TREE_LAST_SHARED=$(extents_shared "$weights"); fi
+        unpublish "$i" || true
+    done
+    kill "$driver" 2>/dev/null || true
+    wait "$driver" 2>/dev/null || true
+    # The driver leaves its fastfs mount of the backing for the next driver; the benchmark ends it.
+    umount "$dir/mounts/models" 2>/dev/null || umount -l "$dir/mounts/models" 2>/dev/null || true
+    TREE_BEST=$(best_of "${runs[@]}")
+    printf '%-44s %-22s %-10s %-10s %s\n' "$label" "${runs[*]}" "$TREE_BEST" "-" "$TREE_LAST_SHARED"
+}
+
 model_tree_part() {
     local sizes=full
     ((QUICK)) && sizes=quick
@@ -325,8 +370,11 @@ model_tree_part() {
         else
             printf '%-44s %s\n' "(d) Go io.Copy per file inside the mount" "n/a: no Go toolchain installed"
         fi
+        csi_case "(e) CSI NodePublishVolume mode=clone" "$MODEL_XFS"
+        local csi=$TREE_BEST
         echo "ratios to (a), warm best: (b) $(awk -v a="$native" -v b="$in_mount" 'BEGIN { printf "%.1fx", b / a }')," \
-            "(c) $(awk -v a="$native" -v c="$clone" 'BEGIN { printf "%.2fx", c / a }')"
+            "(c) $(awk -v a="$native" -v c="$clone" 'BEGIN { printf "%.2fx", c / a }')," \
+            "(e) $(awk -v a="$native" -v e="$csi" 'BEGIN { printf "%.2fx", e / a }')"
         bench_print_fastfs_stats "$FASTFS_BIN" "$FASTFS_MNT"
     fi
     echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
