@@ -303,28 +303,6 @@ case_restarts() {
     expect_eq "$(plugin_fastfs_mounts)" "" "fastfs mounts after the removal"
     wait_no_fastfs_daemon || fail "fastfs daemon left after the removal"
 
-    # dockerd started while the plugin is down (a boot where the plugin comes up late, say): Docker does not
-    # know the driver, lists none of its volumes, and `-v NAME:` silently makes a new local volume of that
-    # name, which then hides the fastfs one; naming the driver makes the run fail instead.
-    dk volume create -d fastfs late >/dev/null || fail "create late"
-    stop_plugin TERM
-    kill "$DOCKERD_PID"
-    wait "$DOCKERD_PID"
-    DOCKERD_PID=
-    start_dockerd
-    expect_eq "$(dk volume ls --format '{{.Driver}} {{.Name}}' 2>&1)" "" "docker volume ls, dockerd started without the plugin"
-    out=$(run_container --mount type=volume,src=late,dst=/v,volume-driver=fastfs -- true 2>&1) &&
-        fail "a container got a fastfs volume with the plugin down"
-    log "docker run --mount ...,volume-driver=fastfs, dockerd started without the plugin: $out"
-    # Docker 20.10's CLI takes the missing driver for a missing image, and tries to pull it.
-    expect_contains "$out" "Unable to find image '$IMAGE' locally" "docker run naming the driver while the plugin is down"
-    run_container -v late:/v -- true || fail "docker run -v late:/v without the plugin (Docker makes a local volume)"
-    expect_eq "$(dk volume ls --format '{{.Driver}} {{.Name}}' 2>&1)" "local late" "volumes after docker run -v late:/v"
-    start_plugin
-    expect_eq "$(dk volume ls --format '{{.Driver}} {{.Name}}' 2>&1)" "local late" "volumes once the plugin is back"
-    dk volume rm late >/dev/null || fail "removing the local volume late"
-    expect_eq "$(dk volume ls --format '{{.Driver}} {{.Name}}' 2>&1)" "fastfs late" "volumes once the local one is gone"
-    dk volume rm late >/dev/null || fail "removing the fastfs volume late"
 }
 
 # The fastfs daemon killed under a running container, then the plugin and the daemon killed together.
