@@ -1,14 +1,10 @@
 #include "fastfs/docker_plugin/state.hpp"
 #include "fastfs/docker_plugin/errors.hpp"
 
-#include <fcntl.h>
-
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "fastfs/sys/pending_file.hpp"
-#include "fastfs/sys/syscalls.hpp"
 
 namespace fastfs::docker_plugin {
 namespace {
@@ -38,15 +34,6 @@ std::expected<VolumeRecord, std::string> record_from_json(const std::string& nam
     } catch (const json::exception& error) {
         return std::unexpected("volume '" + name + "': " + error.what());
     }
-}
-
-std::expected<std::string, std::string> read_file(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return std::unexpected(file.string() + ": " + errno_message(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) return std::unexpected(file.string() + ": read error");
-    return text.str();
 }
 
 }  // namespace
@@ -79,33 +66,16 @@ std::expected<State, std::string> state_from_json(std::string_view text) {
 }
 
 std::expected<State, std::string> load_state(const std::filesystem::path& file) {
-    std::error_code error;
-    if (!std::filesystem::exists(file, error)) {
-        if (error) return std::unexpected(file.string() + ": " + error.message());
-        return State{};
-    }
-    auto text = read_file(file);
+    auto text = sys::read_file_if_exists(file);
     if (!text) return std::unexpected(text.error());
-    auto state = state_from_json(*text);
+    if (!*text) return State{};
+    auto state = state_from_json(**text);
     if (!state) return std::unexpected(file.string() + ": " + state.error());
     return state;
 }
 
-// Written beside the final name and renamed over it, with both the file and the directory synced, so a
-// crash leaves either the old state or the new one, never a torn file.
 std::expected<void, std::string> save_state(const std::filesystem::path& file, const State& state) {
-    auto fail = [&](int error) { return std::unexpected(file.string() + ": " + errno_message(error)); };
-    auto dir = sys::open_at(AT_FDCWD, file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (!dir) return fail(dir.error());
-    auto pending = sys::PendingFile::create(dir->get(), 0600);
-    if (!pending) return fail(pending.error());
-    std::string text = state_to_json(state);
-    if (auto written = sys::pwrite_full(pending->fd(), text.data(), text.size(), 0); !written)
-        return fail(written.error());
-    if (auto synced = sys::sync_fd(pending->fd(), false); !synced) return fail(synced.error());
-    if (auto committed = pending->commit(file.filename()); !committed) return fail(committed.error());
-    if (auto synced = sys::sync_fd(dir->get(), false); !synced) return fail(synced.error());
-    return {};
+    return sys::replace_file_durably(file, state_to_json(state));
 }
 
 std::string current_boot_id() {

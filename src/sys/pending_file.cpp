@@ -1,5 +1,11 @@
 #include "fastfs/sys/pending_file.hpp"
 
+#include <system_error>
+
+#include <sstream>
+
+#include <fstream>
+
 #include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -92,6 +98,42 @@ Result<void> PendingFile::commit(const std::string& final_name) {
     if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, final_name.c_str()) != 0) return fail_errno();
     committed_ = true;
     return {};
+}
+
+namespace {
+
+std::unexpected<std::string> file_error(const std::filesystem::path& file, int error) {
+    return std::unexpected(file.string() + ": " + std::error_code(error, std::generic_category()).message());
+}
+
+}  // namespace
+
+std::expected<void, std::string> replace_file_durably(const std::filesystem::path& file,
+                                                      std::string_view text) {
+    auto dir = open_at(AT_FDCWD, file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (!dir) return file_error(file, dir.error());
+    auto pending = PendingFile::create(dir->get(), 0600);
+    if (!pending) return file_error(file, pending.error());
+    if (auto written = pwrite_full(pending->fd(), text.data(), text.size(), 0); !written)
+        return file_error(file, written.error());
+    if (auto synced = sync_fd(pending->fd(), false); !synced) return file_error(file, synced.error());
+    if (auto committed = pending->commit(file.filename()); !committed)
+        return file_error(file, committed.error());
+    if (auto synced = sync_fd(dir->get(), false); !synced) return file_error(file, synced.error());
+    return {};
+}
+
+std::expected<std::optional<std::string>, std::string> read_file_if_exists(
+    const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        if (errno == ENOENT) return std::nullopt;
+        return file_error(file, errno);
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) return std::unexpected(file.string() + ": read error");
+    return text.str();
 }
 
 }  // namespace fastfs::sys

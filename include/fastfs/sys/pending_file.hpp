@@ -5,7 +5,11 @@
 
 #include <sys/types.h>
 
+#include <expected>
+#include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "fastfs/sys/result.hpp"
 #include "fastfs/sys/unique_fd.hpp"
@@ -38,5 +42,13 @@ class PendingFile {
     std::string temp_name_;  // empty while the file is anonymous
     bool committed_ = false;
 };
+
+// A state file (the Docker plugin's, the CSI driver's) replaced whole: written beside its name, synced,
+// renamed over it, the directory synced, so a crash leaves the old text or the new, never a torn file. The
+// error names the file.
+std::expected<void, std::string> replace_file_durably(const std::filesystem::path& file,
+                                                      std::string_view text);
+// The text of such a file; nullopt when there is none yet. The error names the file.
+std::expected<std::optional<std::string>, std::string> read_file_if_exists(const std::filesystem::path& file);
 
 }  // namespace fastfs::sys
