@@ -23,13 +23,22 @@ DescriptorBudget::Hold::~Hold() {
 }
 
 std::optional<DescriptorBudget::Hold> DescriptorBudget::acquire(uid_t uid) {
+    // At most half of what is free plus what this user holds: after the user's next descriptor, at least as
+    // many stay free as the user holds.
+    return acquire_within(uid, 2, true);
+}
+
+std::optional<DescriptorBudget::Hold> DescriptorBudget::acquire_spare(uid_t uid) {
+    return acquire_within(uid, 4, false);
+}
+
+std::optional<DescriptorBudget::Hold> DescriptorBudget::acquire_within(uid_t uid, size_t parts,
+                                                                       bool counted) {
     std::lock_guard lock(mutex_);
     size_t mine = held_by_[uid];
     size_t free = capacity_ - held_;
-    // At most half of what is free plus what this user holds: after the user's next descriptor, at least as
-    // many stay free as the user holds.
-    if (free == 0 || 2 * (mine + 1) > free + mine) {
-        ++refused_;
+    if (free == 0 || parts * (mine + 1) > free + mine) {
+        refused_ += counted;
         if (mine == 0) held_by_.erase(uid);
         return std::nullopt;
     }

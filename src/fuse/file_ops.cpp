@@ -96,9 +96,23 @@ bool exec_forbidden(const fuse_file_info* fi, int fd) {
     return sv && (sv->f_flag & ST_NOEXEC);
 }
 
+// Whether a passthrough open keeps the descriptor it registered, and the hold that counts it. The kernel
+// reads and writes such a file itself, but copy_file_range, fsync, fallocate, ioctls and fstat-like
+// requests on it still reach fastfs: with the descriptor kept they use it, instead of opening the inode by
+// handle and closing it again for every request (a copy made file by file sent several per file). It is
+// only a saving, so it takes a spare share of the caller's descriptors (DescriptorBudget::acquire_spare)
+// and is closed at once when there is none. An O_APPEND descriptor is not kept: fcntl can take O_APPEND off
+// the kernel's file without fastfs learning of it, and a copy into the descriptor would then fail (EBADF)
+// where natively it works; those requests use the inode's shared write descriptor (request_fd).
+std::optional<fs::DescriptorBudget::Hold> keep_for_requests(fuse_req_t req, int backing_flags) {
+    if (backing_flags & O_APPEND) return std::nullopt;
+    return context(req).descriptors->acquire_spare(fuse_req_ctx(req)->uid);
+}
+
 // Makes the open file of `fi` from `fd`, the backing descriptor just opened for it: a passthrough open
-// where the mount can (then `fd` only registers the inode's backing file and is closed), else an open that
-// keeps `fd`, counted against the caller's share of descriptors. False: it replied with an error.
+// where the mount can (then `fd` registers the inode's backing file, and is kept only as keep_for_requests
+// allows), else an open that keeps `fd`, counted against the caller's share of descriptors. False: it
+// replied with an error.
 bool attach(fuse_req_t req, fuse_file_info* fi, sys::UniqueFd fd, int backing_flags, fs::Node& node) {
     auto& ctx = context(req);
     // No FLUSH at close(2): written data is already in the backing file, and local filesystems report
@@ -114,8 +128,10 @@ bool attach(fuse_req_t req, fuse_file_info* fi, sys::UniqueFd fd, int backing_fl
                                        guarded || prefers_page_cache(req, fi, fd.get()), writer);
         if (decision.mode == PassthroughFiles::Mode::passthrough) {
             ctx.counters.passthrough_opens.add();
-            auto file = std::make_shared<OpenFile>(sys::UniqueFd(), fi->flags, backing_flags, &node, false,
-                                                   fs::DescriptorBudget::Hold());
+            auto kept = keep_for_requests(req, backing_flags);
+            if (!kept) fd.reset();
+            auto file = std::make_shared<OpenFile>(std::move(fd), fi->flags, backing_flags, &node, false,
+                                                   kept ? std::move(*kept) : fs::DescriptorBudget::Hold());
             file->backing_id = decision.backing_id;
             fi->backing_id = decision.backing_id;
             // The kernel refuses to keep a page cache for passthrough opens; O_DIRECT goes to the backing

@@ -42,6 +42,10 @@ class DescriptorBudget {
 
     // A descriptor for `uid`, or nullopt if that would take it past its share (the caller answers EMFILE).
     std::optional<Hold> acquire(uid_t uid);
+    // A descriptor that only saves work (the daemon could do without it), so it takes less: only while the
+    // user would hold at most a quarter of what is free, leaving the rest of its share to opens that need
+    // one.
+    std::optional<Hold> acquire_spare(uid_t uid);
 
     size_t capacity() const { return capacity_; }
     size_t held() const;
@@ -49,6 +53,8 @@ class DescriptorBudget {
     uint64_t refused() const;
 
   private:
+    // Grants while (mine + 1) * `parts` <= free + mine; `counted`: a refusal is an EMFILE (refused()).
+    std::optional<Hold> acquire_within(uid_t uid, size_t parts, bool counted);
     void release(uid_t uid);
 
     const size_t capacity_;

@@ -24,6 +24,20 @@ TEST(DescriptorBudgetTest, OneUserGetsAboutHalf) {
     EXPECT_EQ(budget.refused(), 1u);
 }
 
+// Spare descriptors (kept by passthrough opens only to save work) stop at a quarter, are not counted as
+// refusals, and leave the user room for the opens that need one.
+TEST(DescriptorBudgetTest, SpareDescriptorsStopAtAQuarterAndLeaveRoom) {
+    DescriptorBudget budget(1000);
+    std::vector<DescriptorBudget::Hold> spare;
+    while (auto hold = budget.acquire_spare(1000))
+        spare.push_back(std::move(*hold));
+    EXPECT_GE(spare.size(), 248u);
+    EXPECT_LE(spare.size(), 250u);
+    EXPECT_EQ(budget.refused(), 0u) << "a spare refused is no EMFILE";
+    auto needed = take_all(budget, 1000);
+    EXPECT_GT(needed.size(), 200u) << "after its spares the user still opens files";
+}
+
 TEST(DescriptorBudgetTest, WhatIsLeftIsAlwaysEnoughForAnotherUser) {
     DescriptorBudget budget(1000);
     auto first = take_all(budget, 1000);
