@@ -44,9 +44,10 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
   no_keep_cache           drop page cache on every open
   passthrough=on|off      the kernel reads and writes regular files on their backing files itself
                           (default on; needs root, Linux 6.9+ and no writeback_cache)
-  io_uring                serve requests over FUSE's io_uring queues (Linux 6.14+; the fuse module's
-                          enable_uring parameter must be Y)
-  no_io_uring             serve requests by reads and writes on /dev/fuse (default)
+  io_uring                serve requests over FUSE's io_uring queues, or refuse to mount (Linux 6.14+;
+                          the fuse module's enable_uring parameter must be Y). Default: use them
+                          whenever enable_uring is Y, else /dev/fuse
+  no_io_uring             serve requests by reads and writes on /dev/fuse
   writeback_cache         let the kernel cache writes and send them later (faster small writes without
                           passthrough, but the size and mtime of files others change are not seen)
   no_writeback_cache      send writes at once (default)

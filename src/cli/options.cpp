@@ -72,8 +72,8 @@ constexpr std::array kFlagOptions = {
     FlagOption{"no_writeback_cache", [](MountOptions& o) { o.config.writeback_cache = false; }},
     FlagOption{"splice", [](MountOptions& o) { o.config.splice = true; }},
     FlagOption{"no_splice", [](MountOptions& o) { o.config.splice = false; }},
-    FlagOption{"io_uring", [](MountOptions& o) { o.config.io_uring = true; }},
-    FlagOption{"no_io_uring", [](MountOptions& o) { o.config.io_uring = false; }},
+    FlagOption{"io_uring", [](MountOptions& o) { o.config.io_uring = fuse::MountConfig::IoUring::on; }},
+    FlagOption{"no_io_uring", [](MountOptions& o) { o.config.io_uring = fuse::MountConfig::IoUring::off; }},
 };
 
 constexpr std::array kValueOptions = {

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fastfs/fuse/io_uring_choice.hpp"
 #include "fastfs/sys/mountinfo.hpp"
 #include "fastfs/sys/pseudo_filesystem.hpp"
 #include "fastfs/sys/unique_fd.hpp"
@@ -22,18 +23,18 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kFuseDevice = "/dev/fuse";
-constexpr const char* kFuseUringParameter = "/sys/module/fuse/parameters/enable_uring";
 
 std::string path_error(std::string_view role, std::string_view path, int error) {
     return std::string(role) + " " + std::string(path) + ": " + errno_text(error);
 }
 
-// stat() first: canonicalizing a dead FUSE mount fails with ENOTCONN and says nothing useful.
+// stat() first: canonicalizing a dead FUSE mount fails with ENOTCONN (or ECONNABORTED) and says nothing
+// useful.
 Checked<fs::path> existing_directory(std::string_view role, std::string_view path) {
     struct stat st {};
     if (::stat(std::string(path).c_str(), &st) != 0) {
         int error = errno;
-        if (error == ENOTCONN) return runtime_error(stale_mount_message(path));
+        if (sys::fuse_daemon_gone(error)) return runtime_error(stale_mount_message(path));
         return runtime_error(path_error(role, path, error));
     }
     if (!S_ISDIR(st.st_mode)) return runtime_error(path_error(role, path, ENOTDIR));
@@ -155,7 +156,7 @@ bool detach_mount(const fs::path& path) {
 Checked<void> recover_dead_mount(std::string_view mountpoint, const std::string& subtype) {
     struct stat st {};
     std::string path(mountpoint);
-    if (::stat(path.c_str(), &st) == 0 || errno != ENOTCONN) return {};
+    if (::stat(path.c_str(), &st) == 0 || !sys::fuse_daemon_gone(errno)) return {};
     // The mountpoint itself cannot be resolved (every stat of it fails); its parent can.
     fs::path given(path);
     char parent[PATH_MAX];
@@ -168,7 +169,7 @@ Checked<void> recover_dead_mount(std::string_view mountpoint, const std::string&
         return runtime_error(stale_mount_message(mountpoint));
     report(CliError{kExitOk,
                     "note: the fastfs daemon of " + path +
-                        " had died (its mount answered ENOTCONN); detached that mount, mounting again"});
+                        " had died (its mount no longer answers); detached that mount, mounting again"});
     return {};
 }
 
@@ -232,24 +233,25 @@ Checked<void> check_log_file(const fuse::MountConfig& config) {
 }
 
 Checked<void> check_io_uring(const fuse::MountConfig& config) {
-    if (!config.io_uring) return {};
-#if !FASTFS_HAVE_FUSE_IO_URING
-    return usage_error("option 'io_uring': this fastfs was built with a libfuse without io_uring support");
-#else
+    // Only an explicit -o io_uring insists; by default it is used where the kernel offers it.
+    if (config.io_uring != fuse::MountConfig::IoUring::on) return {};
+    switch (fuse::io_uring_support()) {
+        case fuse::IoUringSupport::available:
+            return {};
+        case fuse::IoUringSupport::not_built:
+            return usage_error(
+                "option 'io_uring': this fastfs was built with a libfuse without io_uring support");
+        case fuse::IoUringSupport::no_kernel:
+            return runtime_error(
+                "option 'io_uring': this kernel has no FUSE over io_uring (Linux 6.14+ built with "
+                "CONFIG_FUSE_IO_URING)");
+        case fuse::IoUringSupport::parameter_off:
+            break;
+    }
     // Off by default in the kernel, and libfuse would quietly fall back to /dev/fuse.
-    std::ifstream parameter(kFuseUringParameter);
-    std::string value;
-    if (!(parameter >> value))
-        return runtime_error(
-            "option 'io_uring': this kernel has no FUSE over io_uring (Linux 6.14+ built with "
-            "CONFIG_FUSE_IO_URING)");
-    if (value != "Y")
-        return runtime_error(
-            std::string("option 'io_uring': FUSE over io_uring is off in the kernel; turn it on "
-                        "with `echo Y > ") +
-            kFuseUringParameter + "` as root (it applies to mounts made after that)");
-    return {};
-#endif
+    return runtime_error(std::string("option 'io_uring': FUSE over io_uring is off in the kernel; turn it on "
+                                     "with `echo Y > ") +
+                         fuse::kFuseUringParameter + "` as root (it applies to mounts made after that)");
 }
 
 }  // namespace fastfs::cli

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "fastfs/docker_plugin/mount_table.hpp"
+#include "fastfs/sys/mountinfo.hpp"
 
 namespace fastfs::csi {
 namespace fs = std::filesystem;
@@ -61,7 +62,7 @@ bool answers(const fs::path& path) {
 void unmount_all(const fs::path& path) {
     while (is_mount_point(path)) {
         struct statfs st {};
-        bool dead = ::statfs(path.c_str(), &st) != 0 && errno == ENOTCONN;
+        bool dead = ::statfs(path.c_str(), &st) != 0 && sys::fuse_daemon_gone(errno);
         auto done = dead ? docker_plugin::detach(path) : docker_plugin::unmount(path);
         if (!done) return;
     }

@@ -13,6 +13,7 @@
 
 #include "fastfs/docker_plugin/mount_table.hpp"
 #include "fastfs/docker_plugin/process.hpp"
+#include "fastfs/sys/mountinfo.hpp"
 
 namespace fastfs::docker_plugin {
 namespace fs = std::filesystem;
@@ -41,7 +42,7 @@ Reply<void> make_directory(const fs::path& dir, mode_t mode) {
 }
 
 // statfs, not stat: FUSE answers stat from cached attributes (up to 60 s) even after its daemon died, while
-// every statfs is a request to the daemon, and fails with ENOTCONN once it is gone.
+// every statfs is a request to the daemon, and fails once it is gone (sys::fuse_daemon_gone).
 bool answers(const fs::path& path) {
     struct statfs st {};
     return ::statfs(path.c_str(), &st) == 0;
@@ -49,7 +50,7 @@ bool answers(const fs::path& path) {
 
 bool is_dead(const fs::path& path) {
     struct statfs st {};
-    return ::statfs(path.c_str(), &st) != 0 && errno == ENOTCONN;
+    return ::statfs(path.c_str(), &st) != 0 && sys::fuse_daemon_gone(errno);
 }
 
 // Unmounts one of ours: a dead FUSE mount is only ever detached (its daemon cannot answer a sync).
@@ -202,7 +203,7 @@ Reply<void> SystemMounts::ensure_group(const Placement& placement) {
 }
 
 void SystemMounts::drop_dead_group(const std::string& group) {
-    spdlog::warn("the fastfs daemon of {} is gone (ENOTCONN); mounting it again",
+    spdlog::warn("the fastfs daemon of {} is gone (its mount no longer answers); mounting it again",
                  group_mount(group).string());
     for (const auto& [name, volume] : volumes_) {
         if (volume.placement.group == group) take_down(volume_path(name));

@@ -82,13 +82,19 @@ void init(void* userdata, fuse_conn_info* conn) {
     else
         do_not_want(conn, {FUSE_CAP_WRITEBACK_CACHE});
     ctx.passthrough = negotiate_passthrough(conn, config, ctx.passthrough_note);
-    ctx.io_uring = config.io_uring && (conn->capable_ext & FUSE_CAP_OVER_IO_URING);
-    if (!config.io_uring) {
-        ctx.io_uring_note = "not asked for: -o io_uring";
-    } else if (!ctx.io_uring) {
+    ctx.io_uring = ctx.io_uring_asked && (conn->capable_ext & FUSE_CAP_OVER_IO_URING);
+    if (ctx.io_uring_asked && !ctx.io_uring) {
         ctx.io_uring_note =
-            "the kernel does not offer it on this mount (enable_uring off, or before Linux 6.14)";
+            "the kernel does not offer it on this mount (enable_uring turned off since, or before Linux "
+            "6.14)";
         spdlog::warn("io_uring: the kernel does not offer FUSE over io_uring on this mount; using /dev/fuse");
+    }
+    if (ctx.io_uring) {
+        // Started here, on a thread acting as the daemon, whose credentials they inherit.
+        ctx.slow_requests.start(max_tree_copies(config) + 2);
+        spdlog::info("io_uring: requests come over the kernel's per-CPU queues");
+    } else {
+        spdlog::info("io_uring off: {}", ctx.io_uring_note);
     }
 
     conn->max_write = kMaxRequestBytes;
@@ -125,20 +131,20 @@ fuse_lowlevel_ops make_operations() {
     o.read = ops::read;
     o.write_buf = ops::write_buf;
     o.release = ops::release;
-    o.fsync = ops::fsync;
-    o.fallocate = ops::fallocate;
-    o.lseek = ops::lseek;
+    o.fsync = aside::fsync;
+    o.fallocate = aside::fallocate;
+    o.lseek = aside::lseek;
     o.opendir = ops::opendir;
     o.readdir = ops::readdir;
     o.readdirplus = ops::readdirplus;
     o.releasedir = ops::releasedir;
-    o.fsyncdir = ops::fsyncdir;
+    o.fsyncdir = aside::fsyncdir;
     o.setxattr = ops::setxattr;
     o.getxattr = ops::getxattr;
     o.listxattr = ops::listxattr;
     o.removexattr = ops::removexattr;
-    o.copy_file_range = ops::copy_file_range;
-    o.ioctl = ops::ioctl;
+    o.copy_file_range = aside::copy_file_range;
+    o.ioctl = aside::ioctl;
     return o;
 }
 

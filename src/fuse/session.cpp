@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "fastfs/fuse/io_uring_choice.hpp"
 #include "fastfs/fuse/mount_context.hpp"
 #include "fastfs/sys/credentials.hpp"
 #include "fastfs/sys/logging.hpp"
@@ -53,7 +54,7 @@ std::vector<std::string> backing_mount_restrictions(const MountConfig& config) {
 }
 
 // Builds "-o opt,opt,..." for libfuse; values are escaped (a backing path may contain commas).
-bool build_args(const MountConfig& config, FuseArgs& out) {
+bool build_args(const MountConfig& config, bool io_uring, FuseArgs& out) {
     char* options = nullptr;
     auto add = [&](const std::string& opt) { return fuse_opt_add_opt_escaped(&options, opt.c_str()) == 0; };
     bool ok = add("fsname=" + (config.fsname.empty() ? config.backing.string() : config.fsname)) &&
@@ -62,7 +63,7 @@ bool build_args(const MountConfig& config, FuseArgs& out) {
     if (config.allow_root) ok = ok && add("allow_root");
     if (config.default_permissions) ok = ok && add("default_permissions");
     if (config.read_only) ok = ok && add("ro");
-    if (config.io_uring) ok = ok && add("io_uring");
+    if (io_uring) ok = ok && add("io_uring");
     for (const auto& opt : config.kernel_options)
         ok = ok && add(opt);
     for (const auto& opt : backing_mount_restrictions(config))
@@ -89,7 +90,7 @@ DescriptorPlan plan_descriptors(const MountConfig& config) {
     if (auto raised = sys::raise_open_fd_limit(); raised && raised->first != raised->second)
         spdlog::info("open-file limit raised from {} to {}", raised->first, raised->second);
     size_t limit = sys::open_fd_limit();
-    size_t threads = config.max_threads != 0 ? config.max_threads : 16;
+    size_t threads = config.worker_threads();
     size_t reserve = 64 + 4 * threads;
     size_t fd_cache =
         config.fd_cache_size != 0 ? config.fd_cache_size : std::clamp<size_t>(limit / 4, 64, 8192);
@@ -107,7 +108,7 @@ int serve(fuse_session* se, const MountConfig& config) {
     if (config.max_threads == 1) return fuse_session_loop(se);
     fuse_loop_config* loop = fuse_loop_cfg_create();
     fuse_loop_cfg_set_clone_fd(loop, 1);  // one /dev/fuse descriptor per thread: less contention
-    unsigned threads = config.max_threads != 0 ? config.max_threads : 16;
+    unsigned threads = config.worker_threads();
     fuse_loop_cfg_set_max_threads(loop, threads);
     fuse_loop_cfg_set_idle_threads(loop, std::max(1u, threads / 2));
     int rc = fuse_session_loop_mt(se, loop);
@@ -131,8 +132,11 @@ int run_session(const MountConfig& config) {
     // Modes arrive already masked (or are masked per request with the caller's umask): ours must not apply.
     ::umask(0);
 
+    IoUringChoice io_uring = choose_io_uring(config);
+    ctx->io_uring_asked = io_uring.use;
+    ctx->io_uring_note = io_uring.why_not;
     FuseArgs args;
-    if (!build_args(config, args)) {
+    if (!build_args(config, io_uring.use, args)) {
         spdlog::error("cannot build FUSE options");
         return 1;
     }
@@ -182,6 +186,7 @@ int run_session(const MountConfig& config) {
     ctx->session = se.get();
     KernelCacheKeeper keeper(*ctx);  // after daemonizing: it tells our own changes by our pid
     int rc = serve(se.get(), config);
+    ctx->slow_requests.stop();  // as libfuse joins its workers: the requests they serve are answered first
     fuse_session_unmount(se.get());
     fuse_remove_signal_handlers(se.get());
     if (!keeper.stop(std::chrono::seconds(2))) {

@@ -62,7 +62,7 @@ void export_status(fuse_req_t req, size_t out_bufsz) {
     status->size = sizeof(fastfs_status);
     status->pid = uint32_t(::getpid());
     status->started = uint64_t(std::chrono::system_clock::to_time_t(ctx.started));
-    status->max_threads = config.max_threads != 0 ? config.max_threads : 16;
+    status->max_threads = config.worker_threads();
     auto flag = [&](bool on, uint32_t bit) { status->flags |= on ? bit : 0; };
     flag(ctx.passthrough, FASTFS_STATUS_PASSTHROUGH);
     flag(ctx.io_uring, FASTFS_STATUS_IO_URING);

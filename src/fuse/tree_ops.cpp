@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -68,13 +69,6 @@ sys::Result<std::vector<fs::DescriptorBudget::Hold>> reserve_descriptors(MountCo
         held.push_back(std::move(*hold));
     }
     return held;
-}
-
-// Half of the worker threads at most may be busy with tree copies, so lookups, reads and the interrupts
-// that stop a copy always find a thread.
-size_t max_tree_jobs(const MountContext& ctx) {
-    size_t threads = ctx.config.max_threads != 0 ? ctx.config.max_threads : 16;
-    return std::max<size_t>(1, threads / 2);
 }
 
 // The failing entry's path for the reply; its tail if it does not fit (the tail names the entry).
@@ -156,20 +150,42 @@ void invalidate_new_entry(MountContext& ctx, const fs::Node& parent, const std::
     invalidate_now(ctx.session, parent_id);
 }
 
+// Over io_uring, libfuse (3.18) does not match the kernel's INTERRUPT to a request that came on a ring, so
+// fuse_req_interrupted() stays 0 there. The kernel sends one when the waiting caller has a signal to take;
+// the walk then looks for that itself, at most every 20 ms (a /proc read each time).
+class CallerSignals {
+  public:
+    CallerSignals(const MountContext& ctx, pid_t tid) : tid_(ctx.io_uring ? tid : 0) {}
+    bool arrived() {
+        if (tid_ <= 0 || seen_) return seen_;
+        auto now = std::chrono::steady_clock::now();
+        if (now < next_look_) return false;
+        next_look_ = now + std::chrono::milliseconds(20);
+        seen_ = sys::signal_to_take(tid_);
+        return seen_;
+    }
+
+  private:
+    pid_t tid_;
+    bool seen_ = false;
+    std::chrono::steady_clock::time_point next_look_{};
+};
+
 int run_tree_copy(fuse_req_t req, fuse_file_info* fi, fastfs_tree_copy& request) {
     auto& ctx = context(req);
     uid_t uid = fuse_req_ctx(req)->uid;
     auto checked = check(req, fi, request);
     if (!checked) return checked.error();
-    auto slot = ctx.tree_jobs.start(request.token, uid, max_tree_jobs(ctx));
+    auto slot = ctx.tree_jobs.start(request.token, uid, max_tree_copies(ctx.config));
     if (!slot) return slot.error();
     auto held = reserve_descriptors(ctx, uid);
     if (!held) return held.error();
 
     copy::TreeCopyOptions options{.mode = checked->mode,
                                   .measure_first = (request.flags & FASTFS_TREE_MEASURE) != 0};
+    CallerSignals signals(ctx, fuse_req_ctx(req)->pid);
     options.cancelled = [&] {
-        return fuse_req_interrupted(req) != 0 || fuse_session_exited(ctx.session) != 0;
+        return fuse_req_interrupted(req) != 0 || fuse_session_exited(ctx.session) != 0 || signals.arrived();
     };
     options.progress = [&](const copy::TreeCounts& done, const copy::TreeCounts& total) {
         slot->update(done, total);

@@ -125,6 +125,26 @@ bool in_our_user_namespace(pid_t tid) {
            ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev;
 }
 
+// /proc/<tid>/status of a thread (readable by everyone), with the rights the calling thread has now.
+class ThreadStatus {
+  public:
+    bool read(pid_t tid) {
+        std::string path = "/proc/" + std::to_string(tid) + "/status";
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return false;
+        ssize_t n = ::read(fd, buffer_, sizeof(buffer_) - 1);
+        ::close(fd);
+        if (n <= 0) return false;
+        text_ = std::string_view(buffer_, size_t(n));
+        return true;
+    }
+    std::string_view field(std::string_view key) const { return status_field(text_, key); }
+
+  private:
+    char buffer_[4096];
+    std::string_view text_;
+};
+
 }  // namespace
 
 Identity identity_of_process(pid_t tid, uid_t uid, gid_t gid) {
@@ -133,18 +153,20 @@ Identity identity_of_process(pid_t tid, uid_t uid, gid_t gid) {
     // With the daemon's rights: a thread still acting as an unprivileged caller may not look at another
     // user's /proc/<tid>/ns (ptrace rules), and would then take a root caller for one without capabilities.
     act_as_daemon();
-    std::string path = "/proc/" + std::to_string(tid) + "/status";
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return who;
-    char buffer[4096];
-    ssize_t n = ::read(fd, buffer, sizeof(buffer) - 1);
-    ::close(fd);
-    if (n <= 0) return who;
-    std::string_view status(buffer, size_t(n));
-    who.groups = parse_groups(status_field(status, "Groups:"));
-    std::string_view effective = status_field(status, "CapEff:");
+    ThreadStatus status;
+    if (!status.read(tid)) return who;
+    who.groups = parse_groups(status.field("Groups:"));
+    std::string_view effective = status.field("CapEff:");
     if (!effective.empty()) who.capabilities = in_our_user_namespace(tid) ? parse_hex(effective) : 0;
     return who;
+}
+
+bool signal_to_take(pid_t tid) {
+    if (tid <= 0) return false;
+    ThreadStatus status;
+    if (!status.read(tid)) return true;  // it is gone: nobody waits for the answer
+    uint64_t pending = parse_hex(status.field("SigPnd:")) | parse_hex(status.field("ShdPnd:"));
+    return (pending & ~parse_hex(status.field("SigBlk:")) & ~parse_hex(status.field("SigIgn:"))) != 0;
 }
 
 bool in_initial_user_namespace() {

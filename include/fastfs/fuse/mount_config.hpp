@@ -35,18 +35,23 @@ struct MountConfig {
     bool keep_cache = true;        // keep page cache across opens while mtime/size are unchanged
     bool writeback_cache = false;  // off by default: the kernel does not flush before FUSE_LSEEK
 
-    unsigned max_threads = 0;  // 0: an automatic number
+    unsigned max_threads = 0;  // 0: an automatic number (worker_threads())
     size_t fd_cache_size = 0;  // 0: derived from RLIMIT_NOFILE
     bool splice = true;        // splice read/write where libfuse can
     // The kernel reads and writes regular files itself on the backing files (FUSE passthrough), where it
     // can: a root daemon, a kernel that offers it, no writeback_cache. -o passthrough=off turns it off.
     bool passthrough = true;
-    // Requests through io_uring queues instead of /dev/fuse reads and writes (needs the fuse module's
-    // enable_uring parameter on).
-    bool io_uring = false;
+    // Requests through io_uring queues instead of /dev/fuse reads and writes. The kernel offers it only when
+    // the fuse module's enable_uring parameter is on (off by default): `automatic` uses it then and /dev/fuse
+    // otherwise, `on` (-o io_uring) refuses to mount without it, `off` (-o no_io_uring) never uses it.
+    enum class IoUring { automatic, on, off };
+    IoUring io_uring = IoUring::automatic;
     // Where a daemonized mount logs: this file if set, else the journal, syslog or a default file
     // (sys/logging.hpp, LogDestination).
     std::filesystem::path log_file;
+
+    // libfuse's worker threads on /dev/fuse at most.
+    unsigned worker_threads() const { return max_threads != 0 ? max_threads : 16; }
 };
 
 // Mounts, serves until unmounted or signalled, and unmounts. Returns the process exit code. Errors are

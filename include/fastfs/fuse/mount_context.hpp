@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -25,6 +26,7 @@
 #include "fastfs/fuse/clone_tokens.hpp"
 #include "fastfs/fuse/mount_config.hpp"
 #include "fastfs/fuse/passthrough_files.hpp"
+#include "fastfs/fuse/slow_requests.hpp"
 #include "fastfs/stats/counters.hpp"
 #include "fastfs/sys/credentials.hpp"
 
@@ -55,8 +57,9 @@ class WriterMark {
 
 // One open file or directory of the kernel's (fi->fh points to it).
 struct OpenFile {
-    // `backing`: the backing descriptor, kept for the open's life; for a passthrough open none is kept (the
-    // kernel holds the backing file) and `backing_id` names it. `backing_flags`: what `fd` was (or would be)
+    // `backing`: the backing descriptor, kept for the open's life; a passthrough open (the kernel holds the
+    // backing file, which `backing_id` names) keeps one only when it can spare it (file_ops.cpp,
+    // keep_for_requests), else it is empty. `backing_flags`: what `fd` was (or would be)
     // opened with. `writer`: counts it among the node's writers (see fs::Node::writers).
     OpenFile(sys::UniqueFd backing, int open_flags, int backing_open_flags, fs::Node* of, bool writer,
              fs::DescriptorBudget::Hold counted, std::unique_ptr<DirStream> stream = nullptr)
@@ -223,6 +226,12 @@ struct CacheTimeouts {
 inline constexpr CacheTimeouts kWatchedTimeouts{60.0, 60.0, 60.0};
 inline constexpr CacheTimeouts kUnwatchedTimeouts{1.0, 1.0, 0.0};
 
+// Half of the worker threads at most may be busy with tree copies, so lookups, reads and the interrupts
+// that stop a copy always find a thread (on /dev/fuse: libfuse's workers; over io_uring: SlowRequests).
+inline size_t max_tree_copies(const MountConfig& config) {
+    return std::max<size_t>(1, config.worker_threads() / 2);
+}
+
 struct MountContext {
     MountConfig config;
     std::unique_ptr<fs::NodeTable> nodes;
@@ -239,12 +248,15 @@ struct MountContext {
     CallerIdentities callers;
     PassthroughFiles passthrough_files;
     MemoryReturn memory;
-    bool passthrough = false;  // negotiated at INIT: regular files open in passthrough mode where they can
-    bool io_uring = false;     // negotiated at INIT: requests come over io_uring queues
+    bool passthrough = false;     // negotiated at INIT: regular files open in passthrough mode where they can
+    bool io_uring_asked = false;  // chosen before mounting (io_uring_choice.hpp)
+    bool io_uring = false;        // negotiated at INIT: requests come over io_uring queues
     // Why a feature is off ("" when on), for `fastfs status`: set once, at INIT or when watching starts.
     std::string passthrough_note, io_uring_note, watch_note;
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
     bool thread_umask = false;  // FUSE_CAP_DONT_MASK negotiated and threads can hold a private umask
+    // Last: its threads run handlers that use everything above, so it is destroyed (joined) first.
+    SlowRequests slow_requests;
 
     // The timeouts for a reply about an inode on backing filesystem `dev`: the options' if given, else
     // long if `dev` is watched. The first reply about a new filesystem starts watching it.

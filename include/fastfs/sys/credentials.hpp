@@ -42,6 +42,12 @@ struct Identity {
 // Makes the calling thread act as the daemon (it reads other users' /proc entries).
 Identity identity_of_process(pid_t tid, uid_t uid, gid_t gid);
 
+// Whether thread `tid` has a signal pending that it neither blocks nor ignores, or is gone: when the thread
+// waits for a FUSE request, what makes the kernel send FUSE_INTERRUPT for it (a SIGKILL included). Reads
+// /proc/<tid>/status with the thread's present rights, which it leaves as they are (a copy running as its
+// caller asks).
+bool signal_to_take(pid_t tid);
+
 // Whether this process's capabilities count on the host: it lives in the initial user namespace. Root of
 // a user namespace has capabilities only over what that namespace owns, not over the host's files, nor
 // for FUSE passthrough's backing-file registration.

@@ -1,6 +1,7 @@
 // The text format of /proc/self/mountinfo, read by the mount checks and by the Docker plugin.
 #pragma once
 
+#include <cerrno>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -9,6 +10,12 @@
 #include "fastfs/sys/result.hpp"
 
 namespace fastfs::sys {
+
+// Whether a call on a FUSE mount failed because its daemon is gone: the kernel answers ENOTCONN, or
+// ECONNABORTED when the daemon served it over io_uring queues.
+inline bool fuse_daemon_gone(int error) {
+    return error == ENOTCONN || error == ECONNABORTED;
+}
 
 // A path field of mountinfo as the path it stands for: the kernel writes space, tab, newline and backslash
 // as a backslash and three octal digits.

@@ -320,7 +320,7 @@ case_crashes() {
     log "container with the dead mount: $out"
     # Docker's next mount of the volume finds the mount dead and makes a new one.
     out=$(run_container -v vol:/v -- 'cp /v/data.bin /v/copy.bin && echo ok') || fail "a new container after the kill: $out"
-    grep -q "is gone (ENOTCONN); mounting it again" "$SCRATCH/plugin.log" || fail "the plugin did not report the dead mount"
+    grep -q "is gone (its mount no longer answers); mounting it again" "$SCRATCH/plugin.log" || fail "the plugin did not report the dead mount"
     expect_shared_with "$XFS/volumes/vol/data.bin" "$XFS/volumes/vol/copy.bin" "copy after the recovery"
     dk restart -t 1 c1 >/dev/null || fail "restarting c1"
     dk exec c1 cat /v/data.bin >/dev/null || fail "c1 after its restart"

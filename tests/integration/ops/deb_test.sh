@@ -96,7 +96,8 @@ case_contents() {
         ./usr/share/doc/fastfs/copyright ./usr/share/doc/fastfs/changelog.gz \
         ./usr/share/doc/fastfs/operations.md ./usr/share/doc/fastfs/containers.md \
         ./usr/share/doc/fastfs/consistency.md ./usr/share/doc/fastfs/kubernetes.md \
-        ./usr/share/doc/fastfs/examples/mnt-fast.mount ./usr/sbin/fastfs-docker-plugin \
+        ./usr/share/doc/fastfs/examples/mnt-fast.mount ./usr/share/doc/fastfs/examples/fastfs-fuse-io-uring.conf \
+        ./usr/sbin/fastfs-docker-plugin \
         ./usr/lib/systemd/system/fastfs-docker-plugin.service; do
         grep -qx -- "$path" "$SCRATCH/contents" || fail "package lacks $path"
     done
