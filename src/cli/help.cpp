@@ -53,7 +53,8 @@ Mount options (-o opt[,opt...], mount(8) style; -o may be repeated and placed an
   no_writeback_cache      send writes at once (default)
   max_threads=N           worker threads serving requests (default 0: automatic)
   fd_cache=N              backing descriptors kept open (default 0: from the open-file limit)
-  splice                  move data with splice where libfuse can (default)
+  splice                  move data with splice where it helps (default; requests are spliced in only
+                          when passthrough is off)
   no_splice               never splice
   log_level=LEVEL         as --log-level
   log_file=PATH           where a background mount logs (default: the journal, else syslog, else
