@@ -29,6 +29,15 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
     -DFASTFS_LIBFUSE_SOURCE_CACHE="$PWD/build/_deps/fuse3-source"
   # The daemon and every test binary run instrumented; any report aborts with a non-zero status.
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  # This pass also covers the other transport: with the fuse module's enable_uring on, every mount takes FUSE
+  # over io_uring, fastfs's default wherever the kernel offers it (the first pass ran on /dev/fuse, the
+  # kernel's default). Put back as it was on exit, also on failure.
+  uring=/sys/module/fuse/parameters/enable_uring
+  if [ -w "$uring" ]; then
+    uring_before=$(cat "$uring")
+    trap 'echo "$uring_before" >"$uring"' EXIT
+    echo Y >"$uring"
+  fi
   # Left out here, having run on the normal build: the package tests (an instrumented build's package is
   # nothing anyone installs, and a fresh Debian root costs minutes) and the container suites (their time
   # is dockerd's; the plugin's logic runs instrumented in unit.docker_plugin, the daemon in every
