@@ -10,6 +10,7 @@ BENCH_DAEMON_PIDS=()  # daemons we started in the foreground (-f) and background
 BENCH_FS_MOUNTS=()    # loop-mounted backing filesystems
 BENCH_LOOP_DEVS=()    # loop devices we attached
 BENCH_WORK_DIR=""     # scratch directory holding images, mountpoints and logs
+BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_URING_PARAM=/sys/module/fuse/parameters/enable_uring
 BENCH_URING_SAVED=""  # enable_uring as it was before bench_uring_enable changed it; empty: untouched
 # shellcheck disable=SC2034 # read by the sourcing script
@@ -217,6 +218,29 @@ bench_floor_binary() {
     local repo=$1
     local bin=${FUSE_FLOOR_BINARY:-$repo/build/tests/bench/fuse_floor/fuse-floor}
     [[ -x $bin ]] && printf '%s\n' "$(realpath "$bin")"
+}
+
+# bench_build_tree_copy DIR: builds the per-file tree copier (tree_copy/) into DIR: the Go program
+# (tree_copy.go, io.Copy per file) when a Go toolchain is installed, else the C program doing the same
+# copy_file_range loop (tree_copy.c) with cc. Sets BENCH_TREE_COPY to the binary and BENCH_TREE_COPY_KIND
+# to go or c; both empty when neither builds. The Go build is offline (GOPROXY=off: the program uses the
+# standard library only), with its build cache in DIR unless GOCACHE is set.
+bench_build_tree_copy() {
+    local out=$1 src=$BENCH_LIB_DIR/tree_copy
+    BENCH_TREE_COPY="" BENCH_TREE_COPY_KIND=""
+    mkdir -p "$out"
+    if command -v go >/dev/null; then
+        if GOPROXY=off GOFLAGS='' GOCACHE=${GOCACHE:-$out/go-cache} \
+            go build -o "$out/tree_copy_go" "$src/tree_copy.go" >&2; then
+            BENCH_TREE_COPY=$out/tree_copy_go BENCH_TREE_COPY_KIND=go
+            return 0
+        fi
+        bench_log "warning: go build of tree_copy.go failed; using the C tree copy"
+    fi
+    if command -v cc >/dev/null && cc -O2 -o "$out/tree_copy_c" "$src/tree_copy.c" >&2; then
+        # shellcheck disable=SC2034 # read by the sourcing script
+        BENCH_TREE_COPY=$out/tree_copy_c BENCH_TREE_COPY_KIND=c
+    fi
 }
 
 # Prints `fastfs stats MNT` (and --json), tolerating a binary that does not have the subcommand yet.
