@@ -81,6 +81,10 @@ def rows_for(sizes: dict) -> list[Row]:
         Row("big_fds", "  daemon open fds after find", "", "info", daemon_only=True),
         Row("big_rss", "  daemon RSS MiB after find", "MiB", "info", daemon_only=True),
         Row("big_hwm", "  daemon peak RSS MiB (VmHWM)", "MiB", "info", daemon_only=True),
+        Row("big_node_bytes", f"  daemon bytes per node (RSS after find - before create) / {big:,}", "B", "info",
+            daemon_only=True),
+        Row("big_rss_dropped", "  daemon RSS MiB after drop_caches (nodes forgotten)", "MiB", "info",
+            daemon_only=True),
         Row("big_cpu", "  daemon CPU s for the 100k rows", "s", "sum", daemon_only=True),
     ]
 
@@ -372,6 +376,7 @@ def bigtree(args, sizes: dict) -> None:
     record = Recorder(Path(args.out), args.label, 1, None if args.native else root)
     top = root / f"big-{args.label}"
     cpu_start = daemon_cpu_seconds(args.pid) if args.pid else None
+    rss_start = daemon_status(args.pid)["VmRSS"] if args.pid else None  # the freshly mounted daemon
     os.sync()
     start = time.perf_counter()
     make_tree(top, sizes["big_dirs"], sizes["big_files"])
@@ -382,7 +387,15 @@ def bigtree(args, sizes: dict) -> None:
         record("big_fds", status["fds"])
         record("big_rss", round(status["VmRSS"], 1))
         record("big_hwm", round(status["VmHWM"], 1))
+        # What the daemon keeps per node the kernel knows: its growth over the create and the find (the
+        # nodes of the files, their directories' few, and whatever else grew meanwhile: an upper bound).
+        record("big_node_bytes", round((status["VmRSS"] - rss_start) * MIB / sizes["big_files"]))
         record("big_cpu", daemon_cpu_seconds(args.pid) - cpu_start)
+        # The kernel FORGETs the nodes it drops from its caches; what the daemon gives back is visible in
+        # its RSS once it has handled those FORGETs (sent asynchronously: a moment later).
+        drop_caches()
+        time.sleep(2)
+        record("big_rss_dropped", round(daemon_status(args.pid)["VmRSS"], 1))
     # Removed on the backing filesystem: removing 100k files through a slow peer would only add minutes
     # (without backing, through the mount: the floor daemon removes them from memory).
     shutil.rmtree(top if args.no_backing else backing / f"big-{args.label}")
