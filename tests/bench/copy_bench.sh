@@ -294,8 +294,7 @@ model_tree_part() {
     MODEL_XFS=$BENCH_LAST_MOUNT
     mount_fastfs "$MODEL_XFS" mnt-model
     bench_log "writing the model tree"
-    echo "tree: $("${PY[@]}" mkmodeltree "$MODEL_XFS/model" --sizes "$sizes")," \
-        "$(du -sh --apparent-size "$MODEL_XFS/model" | cut -f1) apparent, $(du -sh "$MODEL_XFS/model" | cut -f1) allocated"
+    bench_make_model_tree "$MODEL_XFS/model" "$sizes"
     echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
     bench_build_tree_copy "$BENCH_WORK_DIR/tree-copy"
     printf '%-44s %-22s %-10s %-10s %s\n' case "warm ms (runs)" "best" "cold ms" "weights shared"

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared lifecycle helpers for the fastfs benchmarks (sourced by run.sh and copy_bench.sh).
+# Shared lifecycle helpers for the fastfs benchmarks (sourced by run.sh, copy_bench.sh and
+# perfile_bench.sh).
 #
 # Everything a benchmark creates -- loop images, loop devices, mounts, daemons -- is recorded in the
 # BENCH_* arrays below, and bench_cleanup undoes it in reverse order. The scripts install bench_cleanup
@@ -391,6 +392,14 @@ bench_apt_install() {
     bench_log "installing $*"
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+# bench_make_model_tree DIR SIZES: the model tree of issue 11 at DIR (full or quick sizes), made by bench.py's
+# mkmodeltree, the one generator of copy_bench.sh and perfile_bench.sh; prints what it made.
+bench_make_model_tree() {
+    local dir=$1 sizes=$2 made
+    made=$(python3 "$BENCH_LIB_DIR/bench.py" mkmodeltree "$dir" --sizes "$sizes") || return 1
+    echo "model tree: $made, $(du -sh --apparent-size "$dir" | cut -f1) apparent, $(du -sh "$dir" | cut -f1) allocated"
 }
 
 # bench_build_tree_copy DIR: builds the per-file tree copier (tree_copy/) into DIR: the Go program
