@@ -7,8 +7,15 @@
   bench.py table   --results FILE --columns a,b,...         best-of-N table with ratios to native
   bench.py chart   --results FILE --columns a,b,... --out PNG   the ratios as a bar chart (matplotlib)
   bench.py mkmodeltree PATH [--sizes full|quick]            the model tree of copy_bench.sh (issue 11)
+  bench.py mkentrytree PATH [--sizes full|quick]            the 12,000-entry tree of perfile_bench.sh
+  bench.py mkgitrepo PATH [--sizes full|quick]              its git repository: branches A and B, 10,000
+                                                            files that differ
+  bench.py perfile --root DIR --backing DIR --label L ...   one repetition of perfile_bench.sh's rows
 
-suite and bigtree take --no-backing for a system that is not over the backing directory (the in-memory
+table and chart take --rows perfile for perfile_bench.sh's rows (default: run.sh's), and table
+--floor-ratios adds each system's ratio to the floor daemon on the same transport.
+
+suite, bigtree and perfile take --no-backing for a system that is not over the backing directory (the in-memory
 "floor" daemon): its inputs are then made through the mount, and rows that look at the backing files
 record n/a.
 
@@ -20,10 +27,13 @@ for the random 4k rows when it is installed.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import math
 import os
 import random
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -53,6 +63,7 @@ class Row:
     # "info" (no ratio)
     better: str
     daemon_only: bool = False  # no meaning for the kernel alone (native)
+    target: str = ""  # the issue's target for the ratio to native, when the row has one
 
 
 def rows_for(sizes: dict) -> list[Row]:
@@ -81,7 +92,40 @@ def rows_for(sizes: dict) -> list[Row]:
         Row("big_fds", "  daemon open fds after find", "", "info", daemon_only=True),
         Row("big_rss", "  daemon RSS MiB after find", "MiB", "info", daemon_only=True),
         Row("big_hwm", "  daemon peak RSS MiB (VmHWM)", "MiB", "info", daemon_only=True),
+        Row("big_node_bytes", f"  daemon bytes per node (RSS after find - before create) / {big:,}", "B", "info",
+            daemon_only=True),
+        Row("big_rss_dropped", "  daemon RSS MiB after drop_caches (nodes forgotten)", "MiB", "info",
+            daemon_only=True),
         Row("big_cpu", "  daemon CPU s for the 100k rows", "s", "sum", daemon_only=True),
+    ]
+
+
+# perfile_bench.sh (issue 22). model: the MODEL_TREE shape of the tree copies; entries: the tree of
+# cp -a --reflink=auto and find -ls, counting its top directory; git_files: the files that differ between
+# the git repository's two branches.
+PERFILE_SIZES = {
+    "full": dict(model="full", entries=12_000, git_files=10_000),
+    "quick": dict(model="quick", entries=600, git_files=200),
+}
+# The program of row (a), built by lib.sh's bench_build_tree_copy.
+TREE_COPY_KINDS = {"go": "Go io.Copy", "c": "C copy_file_range loop"}
+
+
+def perfile_rows(sizes: dict) -> list[Row]:
+    shape = MODEL_TREE[sizes["model"]]
+    model = f"model tree ({model_tree_files(shape):,} files)"
+    entries, git_files = sizes["entries"], sizes["git_files"]
+    return [
+        Row("tree_copy", f"(a) {model}: {TREE_COPY_KINDS[sizes['tree_copy']]} per file", "s", "lower",
+            target=">= 0.33 (3x)"),
+        Row("tree_copy_shared", "  ... its weight file shares extents (filefrag)", "", "info"),
+        Row("cp_a", f"(b) {model}: cp -a", "s", "lower", target=">= 0.25 (4x)"),
+        Row("cp_a_shared", "  ... its weight file shares extents (filefrag)", "", "info"),
+        Row("cp_reflink", f"(c) {entries:,}-entry tree: cp -a --reflink=auto", "s", "lower", target="reported"),
+        Row("git_checkout", f"(d) git checkout of a branch, {git_files:,} files differ", "s", "lower",
+            target=">= 0.5 (2x)"),
+        Row("find_cold", f"(e) find -ls of the {entries:,}-entry tree after drop_caches", "s", "lower",
+            target="reported"),
     ]
 
 
@@ -372,6 +416,7 @@ def bigtree(args, sizes: dict) -> None:
     record = Recorder(Path(args.out), args.label, 1, None if args.native else root)
     top = root / f"big-{args.label}"
     cpu_start = daemon_cpu_seconds(args.pid) if args.pid else None
+    rss_start = daemon_status(args.pid)["VmRSS"] if args.pid else None  # the freshly mounted daemon
     os.sync()
     start = time.perf_counter()
     make_tree(top, sizes["big_dirs"], sizes["big_files"])
@@ -382,7 +427,15 @@ def bigtree(args, sizes: dict) -> None:
         record("big_fds", status["fds"])
         record("big_rss", round(status["VmRSS"], 1))
         record("big_hwm", round(status["VmHWM"], 1))
+        # What the daemon keeps per node the kernel knows: its growth over the create and the find (the
+        # nodes of the files, their directories' few, and whatever else grew meanwhile: an upper bound).
+        record("big_node_bytes", round((status["VmRSS"] - rss_start) * MIB / sizes["big_files"]))
         record("big_cpu", daemon_cpu_seconds(args.pid) - cpu_start)
+        # The kernel FORGETs the nodes it drops from its caches; what the daemon gives back is visible in
+        # its RSS once it has handled those FORGETs (sent asynchronously: a moment later).
+        drop_caches()
+        time.sleep(2)
+        record("big_rss_dropped", round(daemon_status(args.pid)["VmRSS"], 1))
     # Removed on the backing filesystem: removing 100k files through a slow peer would only add minutes
     # (without backing, through the mount: the floor daemon removes them from memory).
     shutil.rmtree(top if args.no_backing else backing / f"big-{args.label}")
@@ -431,6 +484,10 @@ MODEL_TREE = {
 }
 
 
+MODEL_TREE_CONFIGS = {"config.json": 2048, "generation_config.json": 256, "tokenizer_config.json": 4096,
+                      "special_tokens_map.json": 512, "tokenizer.json": 2 * MIB, "README.md": 8192}
+
+
 def make_model_tree(top: Path, sizes: str) -> tuple[int, int]:
     """A cached model as a platform keeps it: shards per layer, sparse weight files, configs and a
     tokenizer. Deterministic. Returns (files, bytes of data written)."""
@@ -449,13 +506,237 @@ def make_model_tree(top: Path, sizes: str) -> tuple[int, int]:
         make_sparse(top / "weights" / f"model-{weight:05d}.safetensors", shape["weight_bytes"],
                     shape["weight_data"], 8)
         files, written = files + 1, written + shape["weight_data"]
-    configs = {"config.json": 2048, "generation_config.json": 256, "tokenizer_config.json": 4096,
-               "special_tokens_map.json": 512, "tokenizer.json": 2 * MIB, "README.md": 8192}
-    for name, size in configs.items():
+    for name, size in MODEL_TREE_CONFIGS.items():
         write_file(top / name, size, fsync=False)
         files, written = files + 1, written + size
     os.sync()
     return files, written
+
+
+def model_tree_files(shape: dict) -> int:
+    return shape["layers"] * shape["shards"] + shape["weights"] + len(MODEL_TREE_CONFIGS)
+
+
+def make_entry_tree(top: Path, entries: int) -> str:
+    """A tree like a source or documentation tree, of `entries` entries counting `top`: one in 20 a
+    directory (two levels: packages and their subdirectories), one in 20 a relative symbolic link to a file
+    beside it, the rest regular files of 64 B-64 KiB (log-uniform: most are small), one in ten executable.
+    Deterministic. Returns what it made, in words."""
+    rng = random.Random(12)
+    n_dirs = max(2, entries // 20)
+    n_links = entries // 20
+    n_files = entries - n_dirs - n_links
+    top.mkdir(parents=True)
+    dirs = [top]
+    packages = max(1, math.isqrt(n_dirs - 1))
+    for i in range(n_dirs - 1):
+        parent = top if i < packages else dirs[1 + i % packages]
+        directory = parent / (f"pkg{i:03d}" if i < packages else f"sub{i:04d}")
+        directory.mkdir()
+        dirs.append(directory)
+    block = random.Random(42).randbytes(64 * 1024)
+    names: list[list[str]] = [[] for _ in dirs]
+    written = 0
+    for i in range(n_files):
+        slot = i % len(dirs)
+        size = int(64 * 2 ** (rng.random() * 10))
+        name = f"f{i:05d}" + (".h", ".c", ".txt", ".html")[i % 4]
+        mode = 0o755 if rng.random() < 0.1 else 0o644
+        fd = os.open(dirs[slot] / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            start = rng.randrange(len(block) - size + 1)
+            view = memoryview(block)[start:start + size]
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        names[slot].append(name)
+        written += size
+    for i in range(n_links):
+        slot = i % len(dirs)
+        while not names[slot]:
+            slot = (slot + 1) % len(dirs)
+        os.symlink(names[slot][i % len(names[slot])], dirs[slot] / f"link{i:05d}")
+    os.sync()
+    return (f"{entries:,} entries: {n_dirs:,} directories, {n_files:,} files ({written // MIB} MiB), "
+            f"{n_links:,} symbolic links")
+
+
+# The repository's commits are the same in every run: fixed names and dates, no configuration of the
+# machine's (global or system) in play.
+GIT_ENV = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost",
+           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+
+
+def git(repo: Path, *args: str) -> None:
+    """Runs git in `repo`; raises CalledProcessError with git's message in .stderr."""
+    subprocess.run(["git", "-C", str(repo), *args], check=True, env={**os.environ, **GIT_ENV},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def make_git_repo(top: Path, files: int) -> str:
+    """A git repository at `top` with branches A and B (B a child of A) of `files` small text files each
+    (100 to a directory, 150 B-2 KiB), the same paths with different contents in every one, packed as a
+    clone's would be, A checked out. Deterministic. The commits are written with git fast-import, so only
+    the checkout of A writes the work tree. Returns what it made, in words."""
+    top.mkdir(parents=True)
+    git(top, "init", "-q", "-b", "A")
+    git(top, "config", "gc.auto", "0")
+    dirs = max(1, files // 100)
+    paths = [f"src{i % dirs:03d}/file{i:05d}.txt" for i in range(files)]
+    stream = bytearray()
+    mark = 0
+    for branch, seed in (("A", 1), ("B", 2)):
+        rng = random.Random(seed)
+        first = mark + 1
+        for i in range(files):
+            mark += 1
+            text = "".join(f"{branch} {i:05d} {rng.getrandbits(64):016x}\n"
+                           for _ in range(rng.randrange(6, 80))).encode()
+            stream += b"blob\nmark :%d\ndata %d\n%s\n" % (mark, len(text), text)
+        message = f"branch {branch}".encode()
+        stream += (b"commit refs/heads/%s\nauthor bench <bench@localhost> 1767225600 +0000\n"
+                   b"committer bench <bench@localhost> 1767225600 +0000\ndata %d\n%s\n"
+                   % (branch.encode(), len(message), message))
+        if branch == "B":
+            stream += b"from refs/heads/A\n"
+        for i, path in enumerate(paths):
+            stream += b"M 100644 :%d %s\n" % (first + i, path.encode())
+        stream += b"\n"
+    subprocess.run(["git", "-C", str(top), "fast-import", "--quiet"], input=bytes(stream), check=True,
+                   env={**os.environ, **GIT_ENV}, stdout=subprocess.DEVNULL)
+    git(top, "repack", "-a", "-d", "-q")
+    git(top, "checkout", "-q", "-f", "A")
+    os.sync()
+    return f"git repository: branches A and B, {files:,} files in {dirs} directories, each different in B"
+
+
+def read_data(path: str) -> None:
+    """Reads the data of a file, skipping its holes."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        offset = 0
+        while True:
+            try:
+                start = os.lseek(fd, offset, os.SEEK_DATA)
+            except OSError as e:
+                if e.errno == errno.ENXIO:  # no data after offset
+                    return
+                raise
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+            while start < end:
+                chunk = os.pread(fd, min(MIB, end - start), start)
+                if not chunk:
+                    return
+                start += len(chunk)
+            offset = end
+    finally:
+        os.close(fd)
+
+
+def warm_tree(path: Path, backing_path: Path | None) -> None:
+    """Before a timed row that works on a tree (untimed): every entry stat'ed through the system, so the
+    kernel knows their names and attributes as after any earlier use, and, where the files are on the
+    backing, their data read there, into the page cache that native and passthrough reads use."""
+    for directory, subdirs, files in os.walk(path):
+        for name in subdirs + files:
+            os.lstat(os.path.join(directory, name))
+    if backing_path is None:
+        return
+    for directory, _, files in os.walk(backing_path):
+        for name in files:
+            file = os.path.join(directory, name)
+            if stat.S_ISREG(os.lstat(file).st_mode):
+                read_data(file)
+
+
+def make_perfile_inputs(shared: Path, sizes_name: str, parts: str, say) -> None:
+    """The inputs of the rows in `parts` (letters a-e) under `shared`, each unless it is there already:
+    the model tree (a, b), the entry tree (c, e) and the git repository (d). `say` gets a line about each."""
+    sizes = PERFILE_SIZES[sizes_name]
+    shared.mkdir(exist_ok=True)
+    model, tree, repo = shared / "model", shared / "tree", shared / "repo"
+    if set(parts) & set("ab") and not model.exists():
+        files, written = make_model_tree(model, sizes["model"])
+        say(f"model tree: {files} files, {written // MIB} MiB of data")
+    if set(parts) & set("ce") and not tree.exists():
+        say(f"tree: {make_entry_tree(tree, sizes['entries'])}")
+    if "d" in parts and not repo.exists():
+        say(make_git_repo(repo, sizes["git_files"]))
+
+
+def perfile(args, sizes_name: str) -> None:
+    """One repetition of perfile_bench.sh's rows on one system. The inputs are under ROOT/shared (made
+    natively by perfile_bench.sh; through the mount here for a system without backing), the copies go to
+    ROOT/run-LABEL, which perfile_bench.sh removes natively once the system is unmounted."""
+    root, backing = Path(args.root), Path(args.backing)
+    record = Recorder(Path(args.out), args.label, args.rep, None if args.native else root)
+    parts = args.only
+    shared = root / "shared"
+    backing_shared = None if args.no_backing else backing / "shared"
+    work = root / f"run-{args.label}"
+    backing_work = None if args.no_backing else backing / f"run-{args.label}"
+    if args.no_backing:
+        # The floor keeps no file contents and forgets everything at its unmount: its inputs are made
+        # through the mount in each repetition (untimed). git reads back what it wrote, which the floor
+        # cannot give: that row then shows n/a.
+        try:
+            make_perfile_inputs(shared, args.sizes, parts, lambda line: print(f"  {args.label}: {line}",
+                                                                             file=sys.stderr))
+        except subprocess.CalledProcessError as e:
+            print(f"  {args.label}: no git repository here: {e.stderr.strip()}", file=sys.stderr)
+            parts = parts.replace("d", "")
+            record("git_checkout", "n/a (git failed)")
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir()
+
+    def copy_row(key: str, shared_key: str, command: list[str], source: str) -> None:
+        src, dst = shared / source, work / f"{source}-{key}"
+        warm_tree(src, backing_shared / source if backing_shared else None)
+        os.sync()
+        start = time.perf_counter()
+        done = subprocess.run(command + [str(src), str(dst)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            print(f"  {args.label}: {' '.join(command)} failed: {done.stderr.strip()[-600:]}", file=sys.stderr)
+        record(key, elapsed if done.returncode == 0 else "FAILED")
+        if shared_key:
+            weight = Path(dst.name) / "weights" / "model-00000.safetensors"
+            record(shared_key, "n/a" if backing_work is None else
+                   shares_extents(backing_work / weight) if done.returncode == 0 else "-")
+
+    if "a" in parts:
+        copy_row("tree_copy", "tree_copy_shared", [args.tree_copy], "model")
+    if "b" in parts:
+        copy_row("cp_a", "cp_a_shared", ["cp", "-a"], "model")
+    if "c" in parts:
+        copy_row("cp_reflink", "", ["cp", "-a", "--reflink=auto"], "tree")
+    if "d" in parts:
+        repo = shared / "repo"
+        try:
+            # From A, clean, with an index that matches what this system shows (inode numbers, times) and
+            # holds no racily clean entries (files as new as the index are re-read by the next command):
+            # a second after the last checkout, refreshed. Untimed, as is the way back to A.
+            git(repo, "checkout", "-q", "-f", "A")
+            warm_tree(repo, backing_shared / "repo" if backing_shared else None)
+            time.sleep(1.1)
+            git(repo, "update-index", "-q", "--refresh")
+            os.sync()
+            start = time.perf_counter()
+            git(repo, "checkout", "-q", "B")
+            elapsed = time.perf_counter() - start
+            record("git_checkout", elapsed)
+            git(repo, "checkout", "-q", "A")
+        except subprocess.CalledProcessError as e:
+            print(f"  {args.label}: git {' '.join(e.cmd[3:])} failed: {e.stderr.strip()}", file=sys.stderr)
+            record("git_checkout", "FAILED")
+    if "e" in parts:
+        drop_caches()
+        record("find_cold", timed(run_shell, f"find '{shared / 'tree'}' -ls >/dev/null"))
 
 
 def prepare(args, sizes: dict) -> None:
@@ -536,14 +817,31 @@ def ratio_to_native(row: Row, value: float, best: float) -> float:
     return best / value if value > 0 else float("inf")
 
 
+def row_set(args) -> list[Row]:
+    """The rows of run.sh (--rows suite) or of perfile_bench.sh (--rows perfile) at the run's sizes."""
+    if args.rows == "perfile":
+        return perfile_rows(dict(PERFILE_SIZES[args.sizes], tree_copy=args.tree_copy))
+    return rows_for(SIZES[args.sizes])
+
+
+def matching_floor(column: str) -> str | None:
+    """The no-op floor on the same transport as a FUSE column: floor io_uring for an io_uring column, else
+    floor; none for native and the floors themselves."""
+    if column.startswith(("native", "floor")):
+        return None
+    return "floor-uring" if column.endswith("-uring") else "floor"
+
+
 def table(args) -> None:
-    sizes = SIZES[args.sizes]
     results = load_results(Path(args.results))
     columns = args.columns.split(",")
-    headers = ["row", "unit"] + [COLUMN_TITLES.get(c, c) for c in columns]
+    # A row no column has a result for was not run (perfile_bench.sh --only).
+    rows = [r for r in row_set(args) if any((c, r.key) in results for c in columns)]
+    with_targets = any(r.target for r in rows)
+    headers = ["row", "unit"] + (["target"] if with_targets else []) + [COLUMN_TITLES.get(c, c) for c in columns]
     lines = []
-    for row in rows_for(sizes):
-        cells = [row.label, row.unit]
+    for row in rows:
+        cells = [row.label, row.unit] + ([row.target] if with_targets else [])
         best = native_best(row, results, columns)
         for col in columns:
             vals = results.get((col, row.key))
@@ -556,7 +854,12 @@ def table(args) -> None:
                 continue
             text = fmt_number(value, row.unit)
             if best and not col.startswith("native"):
-                text += f" ({ratio_to_native(row, value, best):.2f})"
+                ratios = [f"{ratio_to_native(row, value, best):.2f}"]
+                floor = matching_floor(col) if args.floor_ratios else None
+                floor_value = summarize(row, results[(floor, row.key)]) if (floor, row.key) in results else None
+                if isinstance(floor_value, float):
+                    ratios.append(f"floor {ratio_to_native(row, value, floor_value):.2f}")
+                text += f" ({', '.join(ratios)})"
                 if row.key == "cp":
                     delta = value - best
                     text += f" [{delta:+.1f} ms]" if abs(delta) < 100 else f" [{delta:+,.0f} ms]"
@@ -572,6 +875,15 @@ def table(args) -> None:
     for cells in lines:
         emit(cells)
     print()
+    if args.rows == "perfile":
+        print(f"Best of {args.reps} per cell (fastest time, s, including the command's start).")
+        print("(x.xx) = ratio to the better native column, time native / time system: > 1 means faster than "
+              "native, 0.33 = 3x native's time.")
+        if args.floor_ratios:
+            print("floor x.xx = the same ratio to the no-op floor daemon on the same transport (floor for "
+                  "/dev/fuse, floor io_uring for io_uring): 1 = as fast as a FUSE daemon that does no work.")
+        print("target = the issue's target for the ratio to native; n/a = the row cannot run on that system.")
+        return
     print(f"Best of {args.reps} per cell (fastest time / highest rate / least CPU per GiB; CPU s rows are "
           "totals over all reps).")
     print("(x.xx) = ratio to the better native column, > 1 means faster than native; "
@@ -595,11 +907,12 @@ def chart(args) -> None:
     except ImportError:
         sys.exit("bench.py chart: matplotlib is missing: apt-get install python3-matplotlib "
                  "(run.sh --peers installs it)")
-    sizes = SIZES[args.sizes]
     results = load_results(Path(args.results))
     columns = args.columns.split(",")
     systems = [c for c in columns if not c.startswith("native")]
-    rows = [r for r in rows_for(sizes) if native_best(r, results, columns)]
+    rows = [r for r in row_set(args) if native_best(r, results, columns)]
+    if not rows:
+        sys.exit("bench.py chart: no row of these results has a ratio to native")
     group = 0.8 / max(1, len(systems))
     fig, ax = plt.subplots(figsize=(10, 0.13 * len(rows) * max(1, len(systems)) + 1.8))
     for i, system in enumerate(systems):
@@ -621,6 +934,12 @@ def chart(args) -> None:
             ax.text(CHART_LIMIT, y, f" {text}", va="center", fontsize=6)
     for j in range(0, len(rows), 2):  # every other row group shaded, so a bar's row is easy to see
         ax.axhspan(j - 0.5, j + 0.5, color="#f2f2f2", zorder=0)
+    marked = False
+    for j, row in enumerate(rows):  # a row's target ratio, where it has one, as a red mark across its group
+        if row.target.startswith(">= "):
+            ax.plot([float(row.target.split()[1])] * 2, [j - 0.45, j + 0.45], color="#c0392b", linewidth=1.5,
+                    label=None if marked else "target")
+            marked = True
     ax.axvline(1.0, color="black", linestyle="--", linewidth=0.8)
     ax.set_yticks(range(len(rows)), [r.label for r in rows], fontsize=8)
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -664,16 +983,40 @@ def main() -> None:
     p = sub.add_parser("mkmodeltree", help="the model tree of the copy benchmark at PATH (must not exist)")
     p.add_argument("path")
     p.add_argument("--sizes", choices=MODEL_TREE, default="full")
+    p = sub.add_parser("mkentrytree", help="perfile_bench.sh's tree of many entries at PATH (must not exist)")
+    p.add_argument("path")
+    p.add_argument("--sizes", choices=PERFILE_SIZES, default="full")
+    p = sub.add_parser("mkgitrepo", help="perfile_bench.sh's git repository at PATH (must not exist)")
+    p.add_argument("path")
+    p.add_argument("--sizes", choices=PERFILE_SIZES, default="full")
+    p = sub.add_parser("perfile", help="one repetition of perfile_bench.sh's rows")
+    p.add_argument("--sizes", choices=PERFILE_SIZES, default="full")
+    p.add_argument("--backing", required=True, help="the backing XFS directory (native path)")
+    p.add_argument("--root", required=True, help="where this system shows the backing directory")
+    p.add_argument("--label", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--rep", type=int, default=1)
+    p.add_argument("--native", action="store_true")
+    p.add_argument("--no-backing", action="store_true",
+                   help="the system does not show --backing (in-memory floor daemon)")
+    p.add_argument("--only", default="abcde", help="the rows to run, by letter (default abcde)")
+    p.add_argument("--tree-copy", required=True, help="the per-file tree copy program of row (a)")
     p = sub.add_parser("cfr", help="copy SRC to DST with copy_file_range(2) calls; prints ms")
     p.add_argument("src")
     p.add_argument("dst")
     p = sub.add_parser("table")
     p.add_argument("--sizes", choices=SIZES, default="full")
+    p.add_argument("--rows", choices=("suite", "perfile"), default="suite")
+    p.add_argument("--tree-copy", choices=TREE_COPY_KINDS, default="go", help="perfile: the program of row (a)")
     p.add_argument("--results", required=True)
     p.add_argument("--columns", required=True)
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--floor-ratios", action="store_true",
+                   help="also each system's ratio to the floor on the same transport")
     p = sub.add_parser("chart")
     p.add_argument("--sizes", choices=SIZES, default="full")
+    p.add_argument("--rows", choices=("suite", "perfile"), default="suite")
+    p.add_argument("--tree-copy", choices=TREE_COPY_KINDS, default="go", help="perfile: the program of row (a)")
     p.add_argument("--results", required=True)
     p.add_argument("--columns", required=True)
     p.add_argument("--out", required=True, help="the PNG to write")
@@ -698,6 +1041,15 @@ def main() -> None:
         return
     if args.command == "mksparse":
         make_sparse(Path(args.path), args.apparent, args.data, args.pieces)
+        return
+    if args.command == "mkentrytree":
+        print(make_entry_tree(Path(args.path), PERFILE_SIZES[args.sizes]["entries"]))
+        return
+    if args.command == "mkgitrepo":
+        print(make_git_repo(Path(args.path), PERFILE_SIZES[args.sizes]["git_files"]))
+        return
+    if args.command == "perfile":
+        perfile(args, args.sizes)
         return
     sizes = SIZES[args.sizes]
     {"prepare": prepare, "suite": suite, "bigtree": bigtree}[args.command](args, sizes)

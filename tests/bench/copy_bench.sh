@@ -13,7 +13,8 @@
 #                    weight files, configs; 1,026 files) on XFS (reflink=1), copied (a) natively with
 #                    `cp -a --reflink=always`, (b) with `cp -a` inside the mount, (c) with `fastfs clone -r`
 #                    inside the mount, (d) with a Go io.Copy per-file tree copy inside the mount when a Go
-#                    toolchain is installed; warm caches (best of N), then once each after drop_caches.
+#                    toolchain is installed, else a C program doing the same copy_file_range loop
+#                    (tree_copy/); warm caches (best of N), then once each after drop_caches.
 #   After each part: `fastfs stats MNT` and `--json` (tolerated if the subcommand does not exist yet).
 #
 #   --quick    64 MiB / 256 MiB files, a 512 MiB-apparent sparse file, a model tree of 90 files: a smoke run
@@ -36,7 +37,7 @@ while (($#)); do
         --quick) QUICK=1 ;;
         --reps) REPS=$2; shift ;;
         --only) ONLY=$2; shift ;;
-        -h | --help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) bench_die "unknown argument $1 (see --help)" ;;
     esac
     shift
@@ -221,66 +222,6 @@ timed_tree_ms() {
     result=$(((end - start) / 1000000))
 }
 
-# A Go program that copies a tree file by file with io.Copy (os.File.ReadFrom: copy_file_range inside the
-# mount); built once if a Go toolchain is installed. Sets GO_TREE_COPY to the binary, or leaves it empty.
-build_go_tree_copy() {
-    GO_TREE_COPY=""
-    command -v go >/dev/null || return 0
-    local dir=$BENCH_WORK_DIR/gotree
-    mkdir -p "$dir"
-    cat >"$dir/main.go" <<'GO'
-package main
-
-import (
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-)
-
-func main() {
-	src, dst := os.Args[1], os.Args[2]
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return os.Mkdir(target, info.Mode().Perm())
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, info.Mode().Perm())
-		if err != nil {
-			return err
-		}
-		defer out.Close()
-		_, err = io.Copy(out, in)
-		return err
-	})
-	if err != nil {
-		panic(err)
-	}
-}
-GO
-    (cd "$dir" && go mod init gotree >/dev/null 2>&1 && go build -o gotree . >&2) && GO_TREE_COPY=$dir/gotree
-}
-
 # tree_case LABEL DESTINATION_ROOT COMMAND_PREFIX...: REPS warm copies of model/ to DESTINATION_ROOT/copy
 # with COMMAND_PREFIX SRC DST, then one after drop_caches; prints the times, sets TREE_BEST (warm, ms).
 tree_case() {
@@ -353,10 +294,9 @@ model_tree_part() {
     MODEL_XFS=$BENCH_LAST_MOUNT
     mount_fastfs "$MODEL_XFS" mnt-model
     bench_log "writing the model tree"
-    echo "tree: $("${PY[@]}" mkmodeltree "$MODEL_XFS/model" --sizes "$sizes")," \
-        "$(du -sh --apparent-size "$MODEL_XFS/model" | cut -f1) apparent, $(du -sh "$MODEL_XFS/model" | cut -f1) allocated"
+    bench_make_model_tree "$MODEL_XFS/model" "$sizes"
     echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-    build_go_tree_copy
+    bench_build_tree_copy "$BENCH_WORK_DIR/tree-copy"
     printf '%-44s %-22s %-10s %-10s %s\n' case "warm ms (runs)" "best" "cold ms" "weights shared"
     tree_case "(a) native cp -a --reflink=always" "$MODEL_XFS" cp -a --reflink=always
     local native=$TREE_BEST
@@ -365,11 +305,11 @@ model_tree_part() {
         local in_mount=$TREE_BEST
         tree_case "(c) fastfs clone -r inside the mount" "$FASTFS_MNT" "$FASTFS_BIN" clone -r
         local clone=$TREE_BEST
-        if [[ -n $GO_TREE_COPY ]]; then
-            tree_case "(d) Go io.Copy per file inside the mount" "$FASTFS_MNT" "$GO_TREE_COPY"
-        else
-            printf '%-44s %s\n' "(d) Go io.Copy per file inside the mount" "n/a: no Go toolchain installed"
-        fi
+        case $BENCH_TREE_COPY_KIND in
+            go) tree_case "(d) Go io.Copy per file inside the mount" "$FASTFS_MNT" "$BENCH_TREE_COPY" ;;
+            c) tree_case "(d) C copy_file_range loop per file (no Go)" "$FASTFS_MNT" "$BENCH_TREE_COPY" ;;
+            *) printf '%-44s %s\n' "(d) per-file copy inside the mount" "n/a: neither go nor cc builds it" ;;
+        esac
         csi_case "(e) CSI NodePublishVolume mode=clone" "$MODEL_XFS"
         local csi=$TREE_BEST
         echo "ratios to (a), warm best: (b) $(awk -v a="$native" -v b="$in_mount" 'BEGIN { printf "%.1fx", b / a }')," \

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared lifecycle helpers for the fastfs benchmarks (sourced by run.sh and copy_bench.sh).
+# Shared lifecycle helpers for the fastfs benchmarks (sourced by run.sh, copy_bench.sh and
+# perfile_bench.sh).
 #
 # Everything a benchmark creates -- loop images, loop devices, mounts, daemons -- is recorded in the
 # BENCH_* arrays below, and bench_cleanup undoes it in reverse order. The scripts install bench_cleanup
@@ -10,6 +11,7 @@ BENCH_DAEMON_PIDS=()  # daemons we started in the foreground (-f) and background
 BENCH_FS_MOUNTS=()    # loop-mounted backing filesystems
 BENCH_LOOP_DEVS=()    # loop devices we attached
 BENCH_WORK_DIR=""     # scratch directory holding images, mountpoints and logs
+BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_URING_PARAM=/sys/module/fuse/parameters/enable_uring
 BENCH_URING_SAVED=""  # enable_uring as it was before bench_uring_enable changed it; empty: untouched
 # shellcheck disable=SC2034 # read by the sourcing script
@@ -217,6 +219,210 @@ bench_floor_binary() {
     local repo=$1
     local bin=${FUSE_FLOOR_BINARY:-$repo/build/tests/bench/fuse_floor/fuse-floor}
     [[ -x $bin ]] && printf '%s\n' "$(realpath "$bin")"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# The FUSE systems of the side-by-side benchmarks (run.sh, and the per-file rows), each mounted over the
+# same backing directory for one repetition at a time. bench_systems_init sets them up from the
+# environment; bench_run_mounted NAME RUNNER mounts one, runs the caller's RUNNER on it and unmounts it.
+BENCH_SYSTEMS_ALL=fastfs,fastfs-ptoff,fastfs-uring,mergerfs,bindfs,floor,floor-uring
+BENCH_BACKING=""     # the backing directory every system but the floors mounts
+BENCH_FASTFS_BIN=""  # the fastfs binary (bench_fastfs_binary), empty when there is none
+BENCH_FLOOR_BIN=""   # the fuse-floor binary (bench_floor_binary), empty when there is none
+BENCH_FASTFS_EXTRA=()  # FASTFS_ARGS, for every fastfs system
+BENCH_FLOOR_EXTRA=()   # FUSE_FLOOR_ARGS, for the floors
+BENCH_READ_AHEAD_KB=""  # BENCH_FUSE_READ_AHEAD_KB: the read-ahead of every FUSE mount; empty: the kernel's
+declare -gA BENCH_ROOT=()        # system -> its mountpoint (valid while mounted)
+declare -gA BENCH_PID=()         # system -> its daemon's pid
+declare -gA BENCH_NO_BACKING=()  # system -> 1 when it does not show the backing (the floors: in memory)
+declare -gA BENCH_SKIPPED=()     # system -> why it is not run (any more)
+declare -gA BENCH_NOTES=()       # system -> what its first mount said about itself (passthrough, rings)
+
+# bench_systems_init REPO: the binaries and options of the systems, from the environment (FASTFS_BINARY,
+# FASTFS_ARGS, FUSE_FLOOR_BINARY, FUSE_FLOOR_ARGS, BENCH_FUSE_READ_AHEAD_KB). The caller sets BENCH_BACKING
+# once the backing is mounted.
+bench_systems_init() {
+    BENCH_REPO=$1
+    BENCH_FASTFS_BIN=$(bench_fastfs_binary "$BENCH_REPO" || true)
+    BENCH_FLOOR_BIN=$(bench_floor_binary "$BENCH_REPO" || true)
+    read -r -a BENCH_FASTFS_EXTRA <<<"${FASTFS_ARGS:-}"
+    read -r -a BENCH_FLOOR_EXTRA <<<"${FUSE_FLOOR_ARGS:-}"
+    BENCH_READ_AHEAD_KB=${BENCH_FUSE_READ_AHEAD_KB:-}
+    [[ -z $BENCH_READ_AHEAD_KB || $BENCH_READ_AHEAD_KB =~ ^[1-9][0-9]*$ ]] ||
+        bench_die "BENCH_FUSE_READ_AHEAD_KB needs a positive number of KiB"
+}
+
+# bench_check_systems LIST: dies on a name in the comma-separated LIST that is not a system.
+bench_check_systems() {
+    local name names
+    IFS=, read -r -a names <<<"$1"
+    for name in "${names[@]}"; do
+        [[ ,$BENCH_SYSTEMS_ALL, == *,"$name",* ]] ||
+            bench_die "unknown system $name (systems: $BENCH_SYSTEMS_ALL)"
+    done
+}
+
+bench_uses_uring() { [[ $1 == *-uring ]]; }
+
+# bench_mount_system NAME: mounts system NAME at $BENCH_WORK_DIR/mnt-NAME and records it in BENCH_ROOT and
+# BENCH_PID; one that cannot run gets its reason in BENCH_SKIPPED instead.
+bench_mount_system() {
+    local name=$1 mnt="$BENCH_WORK_DIR/mnt-$1" log="$BENCH_WORK_DIR/$1.log"
+    local -a cmd
+    case $name in
+        fastfs | fastfs-ptoff | fastfs-uring)
+            [[ -n $BENCH_FASTFS_BIN ]] ||
+                { BENCH_SKIPPED[$name]="no binary (${FASTFS_BINARY:-$BENCH_REPO/build/fastfs})"; return; }
+            cmd=("$BENCH_FASTFS_BIN" -f "${BENCH_FASTFS_EXTRA[@]}")
+            [[ $name == fastfs-ptoff ]] && cmd+=(-o passthrough=off)
+            [[ $name == fastfs-uring ]] && cmd+=(-o io_uring)
+            cmd+=("$BENCH_BACKING" "$mnt") ;;
+        mergerfs)
+            command -v mergerfs >/dev/null || { BENCH_SKIPPED[$name]="not installed (--peers)"; return; }
+            cmd=(mergerfs -f -o cache.files=partial "$BENCH_BACKING" "$mnt") ;;
+        bindfs)
+            command -v bindfs >/dev/null || { BENCH_SKIPPED[$name]="not installed (--peers)"; return; }
+            cmd=(bindfs -f "$BENCH_BACKING" "$mnt") ;;
+        floor | floor-uring)
+            # Not over the backing: everything lives in the daemon's memory, so the runners make their
+            # inputs through the mount and leave the rows that look at backing files as n/a.
+            local wanted=${FUSE_FLOOR_BINARY:-$BENCH_REPO/build/tests/bench/fuse_floor/fuse-floor}
+            [[ -n $BENCH_FLOOR_BIN ]] || { BENCH_SKIPPED[$name]="no binary ($wanted: ninja fuse-floor)"; return; }
+            cmd=("$BENCH_FLOOR_BIN" -f "${BENCH_FLOOR_EXTRA[@]}")
+            [[ $name == floor-uring ]] && cmd+=(-o io_uring)
+            cmd+=("$mnt")
+            # shellcheck disable=SC2034 # read by the sourcing script
+            BENCH_NO_BACKING[$name]=1 ;;
+        *) bench_die "unknown system $name" ;;
+    esac
+    if bench_uses_uring "$name" && ! bench_uring_enable; then
+        BENCH_SKIPPED[$name]="not run: $BENCH_URING_ERROR"
+        bench_log "$name: ${BENCH_SKIPPED[$name]}"
+        return
+    fi
+    if bench_start_fuse "$name" "$log" "${cmd[@]}"; then
+        BENCH_ROOT[$name]=$mnt
+        BENCH_PID[$name]=$BENCH_LAST_PID
+        bench_log "$name mounted on $mnt (pid $BENCH_LAST_PID): ${cmd[*]}"
+        # The A/B of bigger reads: with the default 128 KiB read-ahead a buffered read reaches the daemon
+        # in 128 KiB READs whatever max_read/max_pages allow. A mount it cannot be set on is not run.
+        if [[ -n $BENCH_READ_AHEAD_KB ]] && ! bench_set_read_ahead "$mnt" "$BENCH_READ_AHEAD_KB"; then
+            bench_log "$name: $BENCH_READ_AHEAD_ERROR"
+            bench_stop_fuse "$mnt" "$BENCH_LAST_PID"
+            BENCH_SKIPPED[$name]="not run: $BENCH_READ_AHEAD_ERROR"
+        fi
+    else
+        BENCH_SKIPPED[$name]="did not mount (log: see above)"
+    fi
+    local rings=0
+    if bench_uses_uring "$name"; then
+        # The kernel wants the parameter on while the daemon registers its rings (after INIT); the rings
+        # then serve until the unmount whatever it says, so it goes back as soon as they are there.
+        if [[ -z ${BENCH_SKIPPED[$name]:-} ]]; then
+            rings=$(bench_wait_uring_rings "$mnt" "$BENCH_LAST_PID")
+        fi
+        bench_uring_restore
+        if [[ -z ${BENCH_SKIPPED[$name]:-} ]] && ((rings == 0)); then
+            bench_log "$name mounted without io_uring rings; its log:"
+            sed 's/^/    /' "$log" >&2 || true
+            bench_stop_fuse "$mnt" "${BENCH_PID[$name]}"
+            BENCH_SKIPPED[$name]="mounted on /dev/fuse, not io_uring (no ring in the daemon)"
+            return
+        fi
+    fi
+    # What the first mount of each system said about itself (every mount of it is made the same way).
+    if [[ -z ${BENCH_SKIPPED[$name]:-} && -z ${BENCH_NOTES[$name]:-} ]]; then
+        bench_uses_uring "$name" && BENCH_NOTES[$name]="$rings io_uring rings"
+        if [[ $name == fastfs* ]]; then
+            local said
+            said=$(grep -m1 -o 'passthrough o[nf]*[^;]*' "$log" || true)
+            BENCH_NOTES[$name]="${BENCH_NOTES[$name]:+${BENCH_NOTES[$name]}; }${said:-no passthrough line in the log}"
+        fi
+    fi
+}
+
+# bench_run_mounted NAME RUNNER [ARGS...]: mounts NAME, runs `RUNNER NAME ROOT PID ARGS...`, unmounts. Each
+# system is mounted only while its own rows run, so no other daemon -- and not fastfs's fanotify mark on the
+# backing, which makes the kernel queue an event for every change there -- is present during another
+# system's rows or native's. A function bench_after_runner, when the caller defines one, is called as
+# `bench_after_runner NAME RUNNER STATUS ARGS...` while NAME is still mounted. Returns the runner's status;
+# a system that does not mount is skipped (BENCH_SKIPPED says why).
+bench_run_mounted() {
+    local name=$1 runner=$2 rc=0
+    shift 2
+    [[ -z ${BENCH_SKIPPED[$name]:-} ]] || return 0
+    bench_mount_system "$name"
+    [[ -z ${BENCH_SKIPPED[$name]:-} ]] || return 0
+    "$runner" "$name" "${BENCH_ROOT[$name]}" "${BENCH_PID[$name]}" "$@" || rc=$?
+    if declare -F bench_after_runner >/dev/null; then
+        bench_after_runner "$name" "$runner" "$rc" "$@" || true
+    fi
+    bench_stop_fuse "${BENCH_ROOT[$name]}" "${BENCH_PID[$name]}"
+    return $rc
+}
+
+bench_drop_system() {
+    local name=$1 why=$2
+    bench_log "$name: $why; leaving it out from here on"
+    BENCH_SKIPPED[$name]=$why
+}
+
+# bench_print_run_header DATE: the date, machine and commit lines that head a saved result.
+bench_print_run_header() {
+    echo "date: $1; host: $(uname -n), kernel $(uname -r), $(nproc) cpus," \
+        "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+    echo "commit: $(git -C "$BENCH_LIB_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+        "$(git -C "$BENCH_LIB_DIR" diff --quiet HEAD 2>/dev/null || echo '(dirty tree)')"
+}
+
+# The charts are drawn with Debian's python3-matplotlib, which only the system's python3 sees when another
+# python3 (a virtualenv, pyenv) comes first in PATH. Prints the python3 that has it; fails without one.
+bench_chart_python() {
+    local py
+    for py in python3 /usr/bin/python3; do
+        "$py" -c 'import matplotlib' 2>/dev/null && { echo "$py"; return 0; }
+    done
+    return 1
+}
+
+# bench_apt_install PACKAGE...: installs Debian's packages (after updating the lists: a fresh machine has
+# none yet).
+bench_apt_install() {
+    (($#)) || return 0
+    bench_log "installing $*"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+# bench_make_model_tree DIR SIZES: the model tree of issue 11 at DIR (full or quick sizes), made by bench.py's
+# mkmodeltree, the one generator of copy_bench.sh and perfile_bench.sh; prints what it made.
+bench_make_model_tree() {
+    local dir=$1 sizes=$2 made
+    made=$(python3 "$BENCH_LIB_DIR/bench.py" mkmodeltree "$dir" --sizes "$sizes") || return 1
+    echo "model tree: $made, $(du -sh --apparent-size "$dir" | cut -f1) apparent, $(du -sh "$dir" | cut -f1) allocated"
+}
+
+# bench_build_tree_copy DIR: builds the per-file tree copier (tree_copy/) into DIR: the Go program
+# (tree_copy.go, io.Copy per file) when a Go toolchain is installed, else the C program doing the same
+# copy_file_range loop (tree_copy.c) with cc. Sets BENCH_TREE_COPY to the binary and BENCH_TREE_COPY_KIND
+# to go or c; both empty when neither builds. The Go build is offline (GOPROXY=off: the program uses the
+# standard library only), with its build cache in DIR unless GOCACHE is set.
+bench_build_tree_copy() {
+    local out=$1 src=$BENCH_LIB_DIR/tree_copy
+    BENCH_TREE_COPY="" BENCH_TREE_COPY_KIND=""
+    mkdir -p "$out"
+    if command -v go >/dev/null; then
+        if GOPROXY=off GOFLAGS='' GOCACHE=${GOCACHE:-$out/go-cache} \
+            go build -o "$out/tree_copy_go" "$src/tree_copy.go" >&2; then
+            BENCH_TREE_COPY=$out/tree_copy_go BENCH_TREE_COPY_KIND=go
+            return 0
+        fi
+        bench_log "warning: go build of tree_copy.go failed; using the C tree copy"
+    fi
+    if command -v cc >/dev/null && cc -O2 -o "$out/tree_copy_c" "$src/tree_copy.c" >&2; then
+        # shellcheck disable=SC2034 # read by the sourcing script
+        BENCH_TREE_COPY=$out/tree_copy_c BENCH_TREE_COPY_KIND=c
+    fi
 }
 
 # Prints `fastfs stats MNT` (and --json), tolerating a binary that does not have the subcommand yet.
