@@ -148,8 +148,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fs", default="xfs", choices=["xfs", "ext4", "btrfs", "tmpfs"])
     ap.add_argument("--files", type=int, default=50_000)
     ap.add_argument("--per-dir", type=int, default=1000)
-    ap.add_argument("--fd-bound", type=int, default=5500,
-                    help="max daemon fds; the default fd cache is RLIMIT_NOFILE/4 = 5000 here, plus threads")
+    ap.add_argument("--fd-bound", type=int, default=6500,
+                    help="max daemon fds; the default fd cache is RLIMIT_NOFILE/4 = 5000 here, removed inodes "
+                         "not yet forgotten at most RLIMIT_NOFILE/16 = 1250, plus threads")
     ap.add_argument("--size-mib", type=int, default=0, help="backing size (default: from --files)")
     ap.add_argument("--mount-options", default=None)
     ap.add_argument("--native", action="store_true", help="self-test directly on the backing filesystem")
