@@ -1,10 +1,16 @@
-// PointerSet (the node table's indexes) against a std::unordered_map. Pure logic; needs no privileges.
+// PointerSet (the node table's indexes) against a std::unordered_map, and the Node's single allocation
+// (handle bytes and pin after the fields). Pure logic; needs no privileges.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <cstring>
 #include <random>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "fastfs/fs/node_table.hpp"
 #include "fastfs/fs/pointer_set.hpp"
 
 namespace fastfs::fs {
@@ -105,6 +111,62 @@ TEST(PointerSetTest, GivesItsArrayBackAsItEmpties) {
     EXPECT_EQ(set.capacity(), 0u);
     EXPECT_EQ(set.find(5), nullptr);
     EXPECT_FALSE(set.erase(&items[5]));
+}
+
+// A struct file_handle as bytes: the 8-byte header (handle_bytes, handle_type), then `bytes` of f_handle.
+std::string handle_of(size_t bytes, char fill) {
+    std::string handle(sizeof(struct file_handle) + bytes, fill);
+    auto size = uint32_t(bytes);
+    std::memcpy(handle.data(), &size, sizeof(size));
+    return handle;
+}
+
+TEST(NodeTest, KeepsItsHandleAndPinInItsOwnAllocation) {
+    std::string longest = handle_of(128, 'x');  // MAX_HANDLE_SZ
+    auto node = Node::make({7, 42}, S_IFREG, 3, longest, nullptr);
+    EXPECT_EQ(node->handle(), longest);
+    EXPECT_EQ(node->pin(), nullptr);
+    EXPECT_EQ(node->key, (InodeKey{7, 42}));
+    EXPECT_EQ(node->generation, 3u);
+    EXPECT_EQ(node->type, mode_t(S_IFREG));
+
+    auto fd = std::make_shared<const sys::UniqueFd>(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    std::string small = handle_of(12, 'y');
+    auto root = Node::make({7, 128}, S_IFDIR, 0, small, fd);  // the root: a pin and a handle
+    ASSERT_NE(root->pin(), nullptr);
+    EXPECT_EQ(*root->pin(), fd);
+    EXPECT_EQ(root->handle(), small);
+    EXPECT_EQ(fd.use_count(), 2);
+
+    auto pinned = Node::make({8, 5}, S_IFDIR, 4, {}, fd);  // a filesystem without handles
+    EXPECT_EQ(*pinned->pin(), fd);
+    EXPECT_TRUE(pinned->handle().empty());
+    EXPECT_EQ(fd.use_count(), 3);
+    pinned.reset();
+    root.reset();
+    EXPECT_EQ(fd.use_count(), 1);  // destroying a node lets its pin go
+}
+
+TEST(NodeTest, EqualHandlesOnTwoFilesystemsAreTwoNodes) {
+    std::string handle = handle_of(12, 'h');
+    auto on_one = Node::make({1, 99}, S_IFREG, 1, handle, nullptr);
+    auto on_two = Node::make({2, 99}, S_IFREG, 2, handle, nullptr);
+    PointerSet<Node, NodeByHandle> by_handle;
+    PointerSet<Node, NodeByInode> by_inode;
+    for (Node* node : {on_one.get(), on_two.get()}) {
+        EXPECT_EQ(by_handle.insert_or_replace(node), nullptr);
+        EXPECT_EQ(by_inode.insert_or_replace(node), nullptr);
+    }
+    EXPECT_EQ(by_handle.find({1, handle}), on_one.get());
+    EXPECT_EQ(by_handle.find({2, handle}), on_two.get());
+    EXPECT_EQ(by_handle.find({3, handle}), nullptr);
+    EXPECT_EQ(by_handle.find({1, handle_of(12, 'i')}), nullptr);
+    EXPECT_EQ(by_handle.find({1, handle_of(16, 'h')}), nullptr);
+    EXPECT_EQ(by_inode.find({2, 99}), on_two.get());
+    EXPECT_TRUE(by_handle.erase(on_one.get()));
+    EXPECT_TRUE(by_inode.erase(on_one.get()));
+    EXPECT_EQ(by_handle.find({2, handle}), on_two.get());
+    EXPECT_EQ(by_inode.find({1, 99}), nullptr);
 }
 
 }  // namespace
