@@ -28,8 +28,9 @@
 // which costs nothing when it already does.
 //
 // Locking. mutex_ guards the indexes, every node's nlookup, the removed-inode pins, the per-filesystem
-// descriptors and device numbers; it is never held across a system call. FdCache has its own mutex, which
-// is never taken while mutex_ is held. Descriptors are closed after both are released.
+// descriptors and device numbers; it is never held across a system call (but for memory: an index's array
+// is mapped and unmapped as it doubles or halves). FdCache has its own mutex, which is never taken while
+// mutex_ is held. Descriptors are closed after both are released.
 #pragma once
 
 #include <sys/stat.h>

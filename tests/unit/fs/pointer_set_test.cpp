@@ -100,10 +100,10 @@ TEST(PointerSetTest, GivesItsArrayBackAsItEmpties) {
         items[k] = Item{k, 0};
         set.insert_or_replace(&items[k]);
     }
-    EXPECT_EQ(set.capacity(), 16384u);
+    EXPECT_EQ(set.capacity(), 16384u);  // 128 KiB: mapped
     for (uint64_t k = 100; k < items.size(); ++k)
         ASSERT_TRUE(set.erase(&items[k]));
-    EXPECT_LE(set.capacity(), 1024u);  // less than 1/8 used triggers a shrink to at most half used
+    EXPECT_LE(set.capacity(), 1024u);  // less than 1/8 used: shrinks to at most half used, in the heap
     for (uint64_t k = 0; k < 100; ++k)
         EXPECT_EQ(set.find(k), &items[k]);
     for (uint64_t k = 0; k < 100; ++k)
