@@ -70,7 +70,7 @@ Node::Ptr Node::make(InodeKey inode, mode_t file_type, uint64_t node_generation,
     void* memory = ::operator new(sizeof(Node) + pin_size + handle_size);
     Ptr node(new (memory) Node(inode, file_type, node_generation, uint8_t(handle_size), pin_fd != nullptr));
     if (pin_fd) new (node->tail()) SharedFd(std::move(pin_fd));
-    std::memcpy(node->tail() + pin_size, handle_bytes.data(), handle_size);
+    if (handle_size > 0) std::memcpy(node->tail() + pin_size, handle_bytes.data(), handle_size);
     return node;
 }
 
