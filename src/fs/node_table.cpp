@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "fastfs/sys/credentials.hpp"
@@ -18,6 +19,10 @@ namespace {
 
 // Room for any handle the kernel encodes (MAX_HANDLE_SZ bytes of f_handle).
 constexpr size_t kMaxHandleBytes = 128;
+static_assert(sizeof(struct file_handle) + kMaxHandleBytes <= UINT8_MAX,
+              "Node::handle_size_ holds a handle's size");
+static_assert(alignof(SharedFd) <= alignof(Node) && sizeof(Node) % alignof(SharedFd) == 0,
+              "a Node's pin is right after it");
 
 // visible_ino(): the top 8 bits of an inode number carry the index of the filesystem it lives on.
 constexpr unsigned kDeviceIndexShift = 56;
@@ -47,7 +52,7 @@ sys::Result<std::string> encode(int fd, const char* name, int flags) {
                        sizeof(struct file_handle) + buffer.get()->handle_bytes);
 }
 
-sys::Result<sys::UniqueFd> open_handle(int mount_fd, const std::string& handle, int flags) {
+sys::Result<sys::UniqueFd> open_handle(int mount_fd, std::string_view handle, int flags) {
     if (handle.empty() || mount_fd < 0) return sys::fail(ESTALE);
     HandleBuffer buffer;
     std::memcpy(buffer.bytes, handle.data(), std::min(handle.size(), sizeof(buffer.bytes)));
@@ -58,15 +63,47 @@ sys::Result<sys::UniqueFd> open_handle(int mount_fd, const std::string& handle, 
 
 }  // namespace
 
+Node::Ptr Node::make(InodeKey inode, mode_t file_type, uint64_t node_generation,
+                     std::string_view handle_bytes, SharedFd pin_fd) {
+    size_t pin_size = pin_fd ? sizeof(SharedFd) : 0;
+    size_t handle_size = std::min(handle_bytes.size(), sizeof(struct file_handle) + kMaxHandleBytes);
+    void* memory = ::operator new(sizeof(Node) + pin_size + handle_size);
+    Ptr node(new (memory) Node(inode, file_type, node_generation, uint8_t(handle_size), pin_fd != nullptr));
+    if (pin_fd) new (node->tail()) SharedFd(std::move(pin_fd));
+    if (handle_size > 0) std::memcpy(node->tail() + pin_size, handle_bytes.data(), handle_size);
+    return node;
+}
+
+Node::~Node() {
+    if (pinned_) std::destroy_at(std::launder(reinterpret_cast<SharedFd*>(tail())));
+}
+
+void Node::Delete::operator()(Node* node) const noexcept {
+    node->~Node();
+    ::operator delete(node);
+}
+
+std::string_view Node::handle() const {
+    return {reinterpret_cast<const char*>(tail()) + (pinned_ ? sizeof(SharedFd) : 0), handle_size_};
+}
+
+const SharedFd* Node::pin() const {
+    return pinned_ ? std::launder(reinterpret_cast<const SharedFd*>(tail())) : nullptr;
+}
+
 NodeTable::NodeTable(sys::UniqueFd root_fd, struct stat root_stat, size_t fd_cache_capacity,
                      size_t removed_pin_capacity)
     : removed_pin_capacity_(removed_pin_capacity), root_dev_(root_stat.st_dev), fd_cache_(fd_cache_capacity) {
     // The root is always reachable without a handle; its handle (if any) only names it in watcher events.
     auto handle = encode(root_fd.get(), "", AT_EMPTY_PATH);
-    root_ = std::make_unique<Node>(InodeKey{root_stat.st_dev, root_stat.st_ino}, S_IFDIR, 0,
-                                   handle ? *handle : std::string(), share(std::move(root_fd)));
+    root_ = Node::make(InodeKey{root_stat.st_dev, root_stat.st_ino}, S_IFDIR, 0,
+                       handle ? std::string_view(*handle) : std::string_view(), share(std::move(root_fd)));
     root_->nlookup = 1;
-    if (!root_->handle.empty()) by_handle_.emplace(HandleKey{root_dev_, root_->handle}, root_.get());
+    if (!root_->handle().empty()) by_handle_.insert_or_replace(root_.get());
+}
+
+NodeTable::~NodeTable() {
+    nodes_.for_each([](Node* node) { Node::Delete()(node); });
 }
 
 sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backing_root,
@@ -83,7 +120,7 @@ sys::Result<std::unique_ptr<NodeTable>> NodeTable::open(const std::string& backi
         new NodeTable(std::move(*fd), *st, fd_cache_capacity, removed_pin_capacity));
     // Handles need the filesystem to encode them and CAP_DAC_READ_SEARCH to open them: try both once.
     table->handles_supported_ =
-        !table->root_->handle.empty() && open_handle(mount_fd->get(), table->root_->handle, O_PATH);
+        !table->root_->handle().empty() && open_handle(mount_fd->get(), table->root_->handle(), O_PATH);
     table->mount_fds_.emplace(st->st_dev, std::move(*mount_fd));
     return table;
 }
@@ -120,7 +157,7 @@ void NodeTable::remember_mount_fd(dev_t dev, int fd) {
 }
 
 sys::Result<sys::UniqueFd> NodeTable::open_by_handle(const Node& node, int flags) {
-    return open_handle(mount_fd_for(node.key.dev), node.handle, flags);
+    return open_handle(mount_fd_for(node.key.dev), node.handle(), flags);
 }
 
 SharedFd NodeTable::removed_pin(const Node& node) const {
@@ -130,7 +167,7 @@ SharedFd NodeTable::removed_pin(const Node& node) const {
 }
 
 sys::Result<SharedFd> NodeTable::path_fd(Node& node) {
-    if (node.pinned) return node.pinned;
+    if (const SharedFd* pin = node.pin()) return *pin;
     uint64_t id = node_id(node);
     if (auto cached = fd_cache_.find(id)) return cached;
     sys::act_as_daemon();
@@ -148,7 +185,7 @@ sys::Result<SharedFd> NodeTable::path_fd(Node& node) {
 sys::Result<sys::UniqueFd> NodeTable::open_fd(Node& node, int flags) {
     flags &= ~(O_CREAT | O_EXCL | O_NOCTTY);
     sys::act_as_daemon();
-    if (node.pinned) return sys::reopen(node.pinned->get(), flags);
+    if (const SharedFd* pin = node.pin()) return sys::reopen((*pin)->get(), flags);
     auto fd = open_by_handle(node, flags);
     if (fd) return fd;
     if (auto removed = removed_pin(node)) return sys::reopen(removed->get(), flags);
@@ -219,30 +256,26 @@ sys::Result<Entry> NodeTable::register_node(int fd, const struct stat& st, Share
     }
     if (S_ISDIR(st.st_mode)) remember_mount_fd(st.st_dev, fd);
     Node* node = attach(st, std::move(handle), shared);
-    if (!node->pinned && shared) fd_cache_.insert(node_id(*node), std::move(shared));
+    if (!node->pin() && shared) fd_cache_.insert(node_id(*node), std::move(shared));
     return Entry{node, st};
 }
 
 Node* NodeTable::attach(const struct stat& st, sys::Result<std::string> handle, const SharedFd& pin) {
     InodeKey key{st.st_dev, st.st_ino};
     std::lock_guard lock(mutex_);
-    Node* node = nullptr;
-    if (handle) {
-        if (auto it = by_handle_.find(HandleKey{key.dev, *handle}); it != by_handle_.end()) node = it->second;
-    } else if (auto it = by_inode_.find(key); it != by_inode_.end()) {
-        // No handle this time: a pinned node of this number is this inode (its pin keeps the number from
-        // being recycled). A node with a handle may be a recycled number's: not knowable, so use it as
-        // fastfs always has for filesystems that sometimes fail to encode.
-        node = it->second;
-    }
+    // No handle this time: a pinned node of this number is this inode (its pin keeps the number from
+    // being recycled). A node with a handle may be a recycled number's: not knowable, so use it as fastfs
+    // always has for filesystems that sometimes fail to encode.
+    Node* node = handle ? by_handle_.find({key.dev, *handle}) : by_inode_.find(key);
     if (node == nullptr) {
-        auto created =
-            std::make_unique<Node>(key, mode_t(st.st_mode & S_IFMT), next_generation_++,
-                                   handle ? std::move(*handle) : std::string(), handle ? nullptr : pin);
+        Node::Ptr created =
+            Node::make(key, mode_t(st.st_mode & S_IFMT), next_generation_++,
+                       handle ? std::string_view(*handle) : std::string_view(), handle ? nullptr : pin);
         node = created.get();
-        nodes_.emplace(node_id(*node), std::move(created));
-        if (!node->handle.empty()) by_handle_.emplace(HandleKey{key.dev, node->handle}, node);
-        by_inode_.insert_or_assign(key, node);  // the newest inode of this number
+        nodes_.insert_or_replace(node);
+        created.release();  // owned by nodes_ now
+        if (!node->handle().empty()) by_handle_.insert_or_replace(node);
+        by_inode_.insert_or_replace(node);  // the newest inode of this number
     }
     ++node->nlookup;
     return node;
@@ -251,24 +284,21 @@ Node* NodeTable::attach(const struct stat& st, sys::Result<std::string> handle, 
 void NodeTable::forget(Node& node, uint64_t count) {
     if (&node == root_.get()) return;
     uint64_t id = node_id(node);
-    std::unique_ptr<Node> removed;
-    SharedFd pin;  // closed after the lock is released
+    Node::Ptr removed;  // freed, and its descriptors closed, after the lock is released
+    SharedFd pin;
     {
         std::lock_guard lock(mutex_);
         node.nlookup -= std::min(count, node.nlookup);
         if (node.nlookup > 0) return;
-        auto it = nodes_.find(id);
-        if (it == nodes_.end()) return;
-        if (auto h = by_handle_.find(HandleKey{node.key.dev, node.handle});
-            !node.handle.empty() && h != by_handle_.end() && h->second == &node)
-            by_handle_.erase(h);
-        if (auto i = by_inode_.find(node.key); i != by_inode_.end() && i->second == &node) by_inode_.erase(i);
+        if (!nodes_.erase(&node)) return;
+        removed.reset(&node);
+        // Out of every index before it is freed: the indexes read the nodes they hold.
+        if (!node.handle().empty()) by_handle_.erase(&node);
+        by_inode_.erase(&node);  // unless a newer inode of its number took its place
         if (auto p = removed_pins_.find(id); p != removed_pins_.end()) {
             pin = std::move(p->second);
             removed_pins_.erase(p);
         }
-        removed = std::move(it->second);
-        nodes_.erase(it);
     }
     fd_cache_.erase(id);
 }
@@ -278,9 +308,8 @@ std::optional<RemovalPin> NodeTable::prepare_removal(const struct stat& victim) 
     Node* node = nullptr;
     {
         std::lock_guard lock(mutex_);
-        auto it = by_inode_.find(InodeKey{victim.st_dev, victim.st_ino});
-        if (it == by_inode_.end() || it->second == root_.get()) return std::nullopt;
-        node = it->second;
+        node = by_inode_.find(InodeKey{victim.st_dev, victim.st_ino});
+        if (node == nullptr || node == root_.get()) return std::nullopt;
         ++node->nlookup;  // held across the open below, whatever the kernel forgets meanwhile
     }
     // The newest node of this number: if its handle still opens, it is the live inode being removed (two
@@ -297,17 +326,17 @@ void NodeTable::keep_removed(RemovalPin pin) {
     std::lock_guard lock(mutex_);
     // Only while the node lives (a forget may have raced the removal) and within the bound: beyond it, a
     // removed inode is freed at once, as before, and the kernel's references to it see ENOENT.
-    auto it = nodes_.find(pin.node_id);
-    if (it == nodes_.end() || it->second->generation != pin.generation) return;
+    const Node* node = nodes_.find(reinterpret_cast<const Node*>(pin.node_id));  // not read unless found
+    if (node == nullptr || node->generation != pin.generation) return;
     if (removed_pins_.size() >= removed_pin_capacity_) return;
     removed_pins_.insert_or_assign(pin.node_id, std::move(pin.fd));
 }
 
 std::optional<uint64_t> NodeTable::find_by_handle(const HandleKey& key) const {
     std::lock_guard lock(mutex_);
-    auto it = by_handle_.find(key);
-    if (it == by_handle_.end()) return std::nullopt;
-    return node_id(*it->second);
+    const Node* node = by_handle_.find({key.dev, key.handle});
+    if (node == nullptr) return std::nullopt;
+    return node_id(*node);
 }
 
 uint64_t NodeTable::device_index(dev_t dev) const {

@@ -23,27 +23,35 @@
 // descriptor of it until the kernel forgets the node (bounded), so fstat on a descriptor of an unlinked file
 // or stat(".") in a removed working directory keep working, as they do natively.
 //
+// Memory. A node is one allocation (Node::make: some 80 bytes for an XFS or ext4 inode) and three slots
+// of 8 bytes in the indexes, which read the keys from the nodes (PointerSet): about 135-160 bytes of daemon
+// memory per node the kernel holds, given back as it forgets them (docs/architecture.md has the numbers).
+//
 // Rights. The table works with the daemon's own rights (opening inodes by handle needs CAP_DAC_READ_SEARCH):
 // every call that reaches the backing first makes the thread act as the daemon again (sys/credentials.hpp),
 // which costs nothing when it already does.
 //
 // Locking. mutex_ guards the indexes, every node's nlookup, the removed-inode pins, the per-filesystem
-// descriptors and device numbers; it is never held across a system call. FdCache has its own mutex, which
-// is never taken while mutex_ is held. Descriptors are closed after both are released.
+// descriptors and device numbers; it is never held across a system call (but for memory: an index's array
+// is mapped and unmapped as it doubles or halves). FdCache has its own mutex, which is never taken while
+// mutex_ is held. Descriptors are closed after both are released.
 #pragma once
 
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "fastfs/fs/fd_cache.hpp"
+#include "fastfs/fs/pointer_set.hpp"
 #include "fastfs/sys/result.hpp"
 #include "fastfs/sys/unique_fd.hpp"
 
@@ -55,38 +63,88 @@ struct InodeKey {
     bool operator==(const InodeKey&) const = default;
 };
 
-// A file handle on one backing filesystem: how nodes are identified, and how fanotify names inodes
-// (src/fs/backing_watcher.cpp).
+// A file handle on one backing filesystem, as fanotify names inodes (src/fs/backing_watcher.cpp); the
+// watcher finds nodes by it.
 struct HandleKey {
     dev_t dev;
-    std::string handle;  // a struct file_handle as bytes, as Node::handle
+    std::string handle;  // a struct file_handle as bytes, as Node::handle()
     bool operator==(const HandleKey&) const = default;
 };
 
-struct HandleKeyHash {
-    size_t operator()(const HandleKey& key) const noexcept {
-        return std::hash<std::string>()(key.handle) ^ std::hash<uint64_t>()(uint64_t(key.dev));
-    }
-};
+// One backing inode the kernel holds. A single allocation: the fields (48 bytes), then the pin if any, then
+// the handle's bytes (16 to 20 for XFS and ext4), so 80 bytes with the allocator's own.
+class Node {
+  public:
+    // Destroys a node made by make().
+    struct Delete {
+        void operator()(Node* node) const noexcept;
+    };
+    using Ptr = std::unique_ptr<Node, Delete>;
 
-struct InodeKeyHash {
-    size_t operator()(const InodeKey& key) const noexcept {
-        return std::hash<uint64_t>()(uint64_t(key.ino) * 0x9E3779B97F4A7C15ull ^ uint64_t(key.dev));
-    }
-};
+    // `handle_bytes`: a struct file_handle as bytes (at most its header and MAX_HANDLE_SZ bytes), or empty;
+    // `pin_fd`: a descriptor that holds the inode, or null.
+    static Ptr make(InodeKey inode, mode_t file_type, uint64_t node_generation, std::string_view handle_bytes,
+                    SharedFd pin_fd);
 
-struct Node {
-    // Immutable once published in the table: read without any lock.
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    // Immutable once published in the table: read without any lock (also the handle and the pin).
     const InodeKey key;
-    const mode_t type;          // S_IFMT bits: lets handlers pick the right way to open
     const uint64_t generation;  // with the node id, unique over the mount's life (the identity rule)
-    const std::string handle;   // a struct file_handle as bytes; empty when pinned
-    const SharedFd pinned;      // set only when the filesystem cannot encode handles (and for the root)
+    const mode_t type;          // S_IFMT bits: lets handlers pick the right way to open
 
-    uint64_t nlookup = 0;  // guarded by NodeTable::mutex_
     // Open files of this inode with write access (src/fuse): only while there is one can the kernel hold
     // dirty pages of it. Changed and read without the lock.
     std::atomic<uint32_t> writers{0};
+    uint64_t nlookup = 0;  // guarded by NodeTable::mutex_
+
+    // A struct file_handle as bytes; empty when pinned (but for the root, which has both).
+    std::string_view handle() const;
+    // The O_PATH descriptor that holds the inode, or null: set only when the filesystem cannot encode
+    // handles (and for the root).
+    const SharedFd* pin() const;
+
+  private:
+    Node(InodeKey inode, mode_t file_type, uint64_t node_generation, uint8_t handle_size,
+         bool pinned) noexcept
+        : key(inode),
+          generation(node_generation),
+          type(file_type),
+          handle_size_(handle_size),
+          pinned_(pinned) {}
+    ~Node();
+    // Where the pin (if any) and then the handle are: right after the Node.
+    const unsigned char* tail() const { return reinterpret_cast<const unsigned char*>(this) + sizeof(Node); }
+    unsigned char* tail() { return reinterpret_cast<unsigned char*>(this) + sizeof(Node); }
+
+    const uint8_t handle_size_;
+    const bool pinned_;
+};
+
+// Keys of the table's indexes (PointerSet), read from the nodes themselves.
+struct NodeByAddress {
+    using Key = const Node*;
+    static Key key(const Node& node) { return &node; }
+    static uint64_t hash(Key key) { return reinterpret_cast<uintptr_t>(key); }
+};
+
+struct NodeByHandle {
+    struct Key {
+        dev_t dev;
+        std::string_view handle;
+        bool operator==(const Key&) const = default;
+    };
+    static Key key(const Node& node) { return {node.key.dev, node.handle()}; }
+    static uint64_t hash(const Key& key) {
+        return std::hash<std::string_view>()(key.handle) ^ std::rotl(uint64_t(key.dev), 32);
+    }
+};
+
+struct NodeByInode {
+    using Key = InodeKey;
+    static Key key(const Node& node) { return node.key; }
+    static uint64_t hash(const Key& key) { return uint64_t(key.ino) ^ std::rotl(uint64_t(key.dev), 32); }
 };
 
 // What a lookup (or create) found: the node and the backing inode's attributes.
@@ -113,6 +171,9 @@ class NodeTable {
     static sys::Result<std::unique_ptr<NodeTable>> open(const std::string& backing_root,
                                                         size_t fd_cache_capacity,
                                                         size_t removed_pin_capacity);
+    ~NodeTable();
+    NodeTable(const NodeTable&) = delete;
+    NodeTable& operator=(const NodeTable&) = delete;
 
     Node& root() { return *root_; }
     // Node for a FUSE node id (FUSE_ROOT_ID or a pointer handed out by lookup).
@@ -187,17 +248,18 @@ class NodeTable {
     uint64_t device_index(dev_t dev) const;  // mutex_ held
 
     mutable std::mutex mutex_;
-    // Every node but the root, owned here, by node id.
-    std::unordered_map<uint64_t, std::unique_ptr<Node>> nodes_;
-    // Identity indexes (the identity rule above): the node of each handle, and of each pinned inode.
-    std::unordered_map<HandleKey, Node*, HandleKeyHash> by_handle_;
-    std::unordered_map<InodeKey, Node*, InodeKeyHash> by_inode_;  // newest node of each inode number
-    std::unordered_map<uint64_t, SharedFd> removed_pins_;         // by node id; see prepare_removal()
+    // Every node but the root, owned here (deleted by forget() or ~NodeTable), by address: the node id.
+    PointerSet<Node, NodeByAddress> nodes_;
+    // Identity indexes (the identity rule above): the node of each handle (the root's included), and the
+    // newest node of each inode number, which is the node of a pinned inode.
+    PointerSet<Node, NodeByHandle> by_handle_;
+    PointerSet<Node, NodeByInode> by_inode_;
+    std::unordered_map<uint64_t, SharedFd> removed_pins_;  // by node id; see prepare_removal()
     const size_t removed_pin_capacity_;
     uint64_t next_generation_ = 1;
     std::unordered_map<dev_t, sys::UniqueFd> mount_fds_;  // one real directory open per backing filesystem
     mutable std::unordered_map<dev_t, uint64_t> device_indexes_;  // see visible_ino()
-    std::unique_ptr<Node> root_;
+    Node::Ptr root_;
     dev_t root_dev_;
     bool handles_supported_ = true;
     FdCache fd_cache_;

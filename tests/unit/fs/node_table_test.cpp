@@ -80,10 +80,11 @@ TEST_P(NodeTableTest, RecycledInodeNumberGetsANewNodeAndGeneration) {
     EXPECT_EQ(fresh.node->key, old.node->key);  // the same (dev, ino)...
     EXPECT_NE(fresh.node, old.node);            // ...is another inode: another node id
     EXPECT_GT(fresh.node->generation, old.node->generation);
-    EXPECT_NE(fresh.node->handle, old.node->handle);
-    EXPECT_EQ(table_->find_by_handle({fresh.node->key.dev, fresh.node->handle}),
+    EXPECT_NE(fresh.node->handle(), old.node->handle());
+    EXPECT_EQ(table_->find_by_handle({fresh.node->key.dev, std::string(fresh.node->handle())}),
               table_->node_id(*fresh.node));
-    EXPECT_EQ(table_->find_by_handle({old.node->key.dev, old.node->handle}), table_->node_id(*old.node));
+    EXPECT_EQ(table_->find_by_handle({old.node->key.dev, std::string(old.node->handle())}),
+              table_->node_id(*old.node));
     // Forgetting the old node leaves the new one alone, and the new one keeps being found.
     size_t nodes = table_->node_count();
     table_->forget(*old.node, 1);
