@@ -163,7 +163,7 @@ Checked<void> recover_dead_mount(std::string_view mountpoint, const std::string&
     fs::path parent_path = given.has_parent_path() ? given.parent_path() : fs::path(".");
     if (::realpath(parent_path.c_str(), parent) == nullptr) return {};
     fs::path canonical = fs::path(parent) / given.filename();
-    auto type = mounted_type_at(canonical);
+    auto type = sys::mounted_type_at(canonical);
     if (!type || *type != "fuse." + subtype) return {};  // not ours: existing_directory reports it
     if (!detach_mount(canonical) || ::stat(path.c_str(), &st) != 0)
         return runtime_error(stale_mount_message(mountpoint));
@@ -177,18 +177,6 @@ std::string stale_mount_message(std::string_view path) {
     std::string p(path);
     return p + " is a stale FUSE mount (its daemon died); run `fusermount3 -u " + p + "` (or `umount -l " +
            p + "`) and mount again";
-}
-
-std::optional<std::string> mounted_type_at(const fs::path& canonical_path) {
-    std::ifstream mountinfo("/proc/self/mountinfo");
-    std::string line;
-    std::optional<std::string> type;
-    while (std::getline(mountinfo, line)) {
-        auto entry = sys::parse_mountinfo_line(line);
-        if (entry && entry->mount_point == canonical_path.string())
-            type = entry->fstype;  // the last entry is the one on top
-    }
-    return type;
 }
 
 Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_view mountpoint) {
@@ -214,7 +202,7 @@ Checked<MountPaths> resolve_mount_paths(std::string_view backing, std::string_vi
                            backing_dir->string() +
                            "; a mount inside its own backing tree calls into itself and hangs (choose a "
                            "mountpoint outside it)");
-    if (auto type = mounted_type_at(*mount_dir); type && type->starts_with("fuse"))
+    if (auto type = sys::mounted_type_at(*mount_dir); type && type->starts_with("fuse"))
         return runtime_error(std::string(mountpoint) + " is already mounted (" + *type +
                              "); unmount it first with `umount " + std::string(mountpoint) + "`");
     return MountPaths{*backing_dir, *mount_dir};

@@ -54,4 +54,16 @@ Result<MountinfoLine> mount_of(const std::filesystem::path& path) {
     return fail(ENOENT);
 }
 
+std::optional<std::string> mounted_type_at(const std::filesystem::path& canonical_path) {
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::string line;
+    std::optional<std::string> type;
+    while (std::getline(mountinfo, line)) {
+        auto entry = parse_mountinfo_line(line);
+        if (entry && entry->mount_point == canonical_path.string())
+            type = entry->fstype;  // the last entry is the one on top
+    }
+    return type;
+}
+
 }  // namespace fastfs::sys

@@ -31,9 +31,6 @@ Checked<void> check_log_file(const fuse::MountConfig& config);
 // With -o io_uring: the library has it and the kernel has it turned on (one clear error if not).
 Checked<void> check_io_uring(const fuse::MountConfig& config);
 
-// The filesystem type mounted exactly at `canonical_path` (e.g. "fuse.fastfs"), from /proc/self/mountinfo.
-std::optional<std::string> mounted_type_at(const std::filesystem::path& canonical_path);
-
 // The message for a mountpoint whose FUSE daemon died (stat gives ENOTCONN).
 std::string stale_mount_message(std::string_view path);
 

@@ -36,6 +36,10 @@ struct MountinfoLine {
 // nullopt for a line that does not parse.
 std::optional<MountinfoLine> parse_mountinfo_line(std::string_view line);
 
+// The filesystem type mounted exactly at `canonical_path` (e.g. "fuse.fastfs"), from /proc/self/mountinfo;
+// the top one where several are stacked. Reads only mountinfo: it never touches the mount itself.
+std::optional<std::string> mounted_type_at(const std::filesystem::path& canonical_path);
+
 // The mount `path` is reached through, as /proc/self/mountinfo lists it (statx STATX_MNT_ID, so stacked and
 // bind mounts are exact). ENOENT when mountinfo does not list it or cannot be read (no /proc).
 Result<MountinfoLine> mount_of(const std::filesystem::path& path);
