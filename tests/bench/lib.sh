@@ -341,6 +341,27 @@ bench_mount_system() {
     fi
 }
 
+# bench_rounds REPS RUNNER WHAT AFTER SYSTEM...: REPS rounds over the SYSTEMs, interleaved (round 1 of each,
+# then round 2...), each system mounted for its own round only (bench_run_mounted NAME RUNNER REP). A system
+# whose round fails is dropped ("WHAT failed (rep N)"); AFTER (a function, or "") runs as `AFTER NAME` after
+# each system's round.
+bench_rounds() {
+    local reps=$1 runner=$2 what=$3 after=$4 rep name
+    shift 4
+    for ((rep = 1; rep <= reps; rep++)); do
+        for name in "$@"; do
+            bench_run_mounted "$name" "$runner" "$rep" || bench_drop_system "$name" "$what failed (rep $rep)"
+            [[ -z $after ]] || "$after" "$name"
+        done
+    done
+}
+
+# bench_columns SYSTEM...: the table's columns, native before and after the systems: "native-start,A,B,native-end".
+bench_columns() {
+    local IFS=,
+    echo "native-start,$*,native-end"
+}
+
 # bench_run_mounted NAME RUNNER [ARGS...]: mounts NAME, runs `RUNNER NAME ROOT PID ARGS...`, unmounts. Each
 # system is mounted only while its own rows run, so no other daemon -- and not fastfs's fanotify mark on the
 # backing, which makes the kernel queue an event for every change there -- is present during another

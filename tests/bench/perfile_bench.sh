@@ -171,18 +171,11 @@ START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 bench_log "load average before the run: $START_LOAD"
 run_native native-start
 IFS=, read -r -a requested <<<"$SYSTEMS"
-for ((rep = 1; rep <= REPS; rep++)); do
-    for name in "${requested[@]}"; do
-        bench_run_mounted "$name" run_perfile "$rep" || bench_drop_system "$name" "rows failed (rep $rep)"
-        remove_copies "$name"
-    done
-done
+bench_rounds "$REPS" run_perfile rows remove_copies "${requested[@]}"
 run_native native-end
 END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
-columns=native-start
-for name in "${requested[@]}"; do columns+=",$name"; done
-columns+=,native-end
+columns=$(bench_columns "${requested[@]}")
 report() {
     echo "fastfs per-file benchmark, issue 22 ($SIZES sizes, best of $REPS)"
     bench_print_run_header "$START_TIME"

@@ -168,20 +168,11 @@ bench_require_root
 [[ -n $BINARY && -x $BINARY ]] || bench_die "no fastfs binary (${BINARY:-$REPO/build/fastfs}): --binary PATH"
 BINARY=$(realpath "$BINARY")
 
-# The flame graphs are drawn with Debian's python3-matplotlib, which only the system's python3 sees when
-# another python3 (a virtualenv, pyenv) comes first in PATH.
-chart_python() {
-    local py
-    for py in python3 /usr/bin/python3; do
-        "$py" -c 'import matplotlib' 2>/dev/null && { echo "$py"; return 0; }
-    done
-    return 1
-}
 if ((INSTALL)); then
     missing=()
     command -v strace >/dev/null || missing+=(strace)
     ((PERF)) && ! command -v perf >/dev/null && missing+=(linux-perf)
-    ((PERF)) && ! chart_python >/dev/null && missing+=(python3-matplotlib)
+    ((PERF)) && ! bench_chart_python >/dev/null && missing+=(python3-matplotlib)
     if ((${#missing[@]})); then
         bench_log "installing ${missing[*]}"
         apt-get update -qq >&2
@@ -194,7 +185,7 @@ done
 DRAW_PY=""
 if ((PERF)); then
     command -v perf >/dev/null || bench_die "--perf needs perf: apt-get install linux-perf, or --install"
-    DRAW_PY=$(chart_python || true)
+    DRAW_PY=$(bench_chart_python || true)
     [[ -n $DRAW_PY ]] || bench_log "warning: no python3-matplotlib (--install): folded stacks and leaf" \
         "lists only, no PNG"
 fi

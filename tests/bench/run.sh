@@ -147,11 +147,7 @@ bench_log "load average before the run: $START_LOAD"
 run_native native-start
 
 IFS=, read -r -a requested <<<"$SYSTEMS"
-for ((rep = 1; rep <= REPS; rep++)); do
-    for name in "${requested[@]}"; do
-        bench_run_mounted "$name" run_suite "$rep" || bench_drop_system "$name" "suite failed (rep $rep)"
-    done
-done
+bench_rounds "$REPS" run_suite suite "" "${requested[@]}"
 for name in "${requested[@]}"; do
     bench_run_mounted "$name" run_bigtree || bench_drop_system "$name" "100k-file rows failed"
 done
@@ -159,9 +155,7 @@ done
 run_native native-end
 END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
-columns=native-start
-for name in "${requested[@]}"; do columns+=",$name"; done
-columns+=,native-end
+columns=$(bench_columns "${requested[@]}")
 report() {
     echo "fastfs side-by-side benchmark ($SIZES sizes, best of $REPS)"
     bench_print_run_header "$START_TIME"
