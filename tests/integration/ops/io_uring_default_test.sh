@@ -22,14 +22,17 @@ mkdir -p "$BACKING" "$MNT"
 
 on_cleanup_fastfs_mount "$MNT"
 
-# mount_with PARAMETER_VALUE OPTIONS...: mounts with enable_uring set as given; STATUS = its io_uring line.
+# mount_with PARAMETER_VALUE OPTIONS...: mounts with enable_uring set as given; STATUS = its io_uring line,
+# DAEMON = its pid (as `fastfs status` gives it: a process scan could also find the parent still exiting).
 mount_with() {
-    local value=$1
+    local value=$1 all
     shift
     echo "$value" >"$PARAMETER"
-    STATUS=""
+    STATUS="" DAEMON=""
     "$FASTFS_BINARY" "$@" "$BACKING" "$MNT" || { fail "mount $* with enable_uring=$value"; return 1; }
-    STATUS=$("$FASTFS_BINARY" status "$MNT" | grep '^io_uring:')
+    all=$("$FASTFS_BINARY" status "$MNT")
+    STATUS=$(grep '^io_uring:' <<<"$all")
+    DAEMON=$(sed -n 's/^fastfs: .*, pid \([0-9][0-9]*\)$/\1/p' <<<"$all")
 }
 
 mount_with N && {
@@ -39,8 +42,8 @@ mount_with N && {
 
 mount_with Y && {
     expect_eq "$STATUS" "io_uring:        on" "enable_uring=Y: io_uring by default"
-    pid=$(fastfs_pids_for "$MNT")
-    grep -qx fastfs-slow /proc/"$pid"/task/*/comm 2>/dev/null || fail "no fastfs-slow threads over io_uring"
+    grep -qx fastfs-slow /proc/"$DAEMON"/task/*/comm 2>/dev/null ||
+        fail "no fastfs-slow threads over io_uring (daemon '$DAEMON')"
     head -c 20000000 /dev/urandom >"$MNT/data"
     python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDWR); os.fsync(fd); os.close(fd)' "$MNT/data" ||
         fail "fsync over io_uring"
